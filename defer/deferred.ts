@@ -1,0 +1,579 @@
+import { Failure } from "./failure.ts";
+import { AlreadyCalledError, CancelledError, TimeoutError } from "./errors.ts";
+import {
+  captureStack,
+  DebugInfo,
+  formatDebugStacks,
+  getDebugging,
+  watchForUnhandled,
+} from "./debug.ts";
+import type { ReactorTime } from "./time.ts";
+
+/**
+ * A callback's return: a value, a Failure (switches to the errback path), or
+ * a Deferred or other PromiseLike (the chain waits for it).
+ */
+export type CallbackResult<R> = R | PromiseLike<R> | Failure;
+
+/** Extra arguments for {@linkcode Deferred.addCallbacks}. */
+export interface AddCallbacksOptions<CA extends unknown[], EA extends unknown[]> {
+  /** Passed to the callback after the result. */
+  callbackArgs?: CA;
+  /** Passed to the errback after the failure. */
+  errbackArgs?: EA;
+}
+
+// Markers stored in place of a callback. CONTINUE hands the result to a
+// Deferred that waits on this one (a callback returned this one to it);
+// CHAIN fires a Deferred given to chainDeferred(). Both are handled inside
+// the run loop, so neither grows the stack however long the chain is.
+const CONTINUE = (): void => {};
+const CHAIN = (): void => {};
+
+// deno-lint-ignore no-explicit-any
+type AnyFn = (...args: any[]) => unknown;
+type Hook = (outer: Deferred<unknown>, inner: Deferred<unknown>) => void;
+
+// Failures that a `then()` has delivered: awaiting counts as handling.
+const delivered = new WeakSet<Failure>();
+let waitOnHook: Hook;
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof (x as { then?: unknown } | null)?.then === "function";
+}
+
+/**
+ * A result that is not there yet: the callback chain at the centre of
+ * torsion, modelled on Twisted's Deferred.
+ *
+ * Callbacks and errbacks run **synchronously**, in order, the moment the
+ * result arrives (or at once, if it has arrived already). Each gets the
+ * previous one's result; throwing or returning a {@linkcode Failure} moves the
+ * chain to the errback path, and an errback that returns normally moves it
+ * back. A callback that returns another Deferred (or any PromiseLike) pauses
+ * the chain until that one has a result. Chains of any length, however they
+ * are built, run without growing the call stack.
+ *
+ * A Deferred is `PromiseLike`, so `await d` works, giving the result or
+ * throwing the failure's original value. Awaiting resumes in a microtask, as
+ * every `await` does; use {@linkcode inlineCallbacks} where synchronous
+ * resumption matters.
+ *
+ * Divergences from Twisted: there are no keyword arguments; a callback that
+ * returns the Deferred it is attached to fails the chain with a `TypeError`
+ * instead of hanging it; `chainDeferred` runs iteratively.
+ *
+ * @typeParam T The type of the result.
+ *
+ * @example Callback style
+ * ```ts
+ * import { Deferred } from "@torsion/torsion/defer";
+ * import assert from "node:assert/strict";
+ *
+ * const d = new Deferred<number>();
+ * const seen: unknown[] = [];
+ * d.addCallback((n) => n * 2)
+ *   .addCallback((n) => {
+ *     if (n > 5) throw new RangeError(`${n} is too big`);
+ *     return n;
+ *   })
+ *   .addErrback((f) => f.getErrorMessage())
+ *   .addCallback((x) => seen.push(x));
+ * d.callback(3); // runs the whole chain now, synchronously
+ * assert.deepEqual(seen, ["6 is too big"]);
+ * ```
+ */
+export class Deferred<T = unknown> implements PromiseLike<T> {
+  #called = false;
+  #paused = 0;
+  #result: unknown = undefined;
+  // Flat [callback, callbackArgs, errback, errbackArgs] quads from #head on.
+  #callbacks: unknown[] = [];
+  #head = 0;
+  #runningCallbacks = false;
+  #suppressAlreadyCalled = false;
+  #canceller: ((d: Deferred<T>) => void) | undefined;
+  #chainedTo: Deferred<unknown> | null = null;
+  #debugInfo: DebugInfo | undefined = undefined;
+  #creator: string | undefined = undefined;
+  #invoker: string | undefined = undefined;
+
+  static {
+    waitOnHook = (outer, inner) => {
+      outer.#callbacks.splice(outer.#head, 0, () => inner, undefined, null, undefined);
+      outer.#fire(undefined);
+    };
+  }
+
+  /**
+   * @param canceller Called by {@linkcode Deferred.cancel} while there is no
+   * result, to stop the work that would produce it. It may fire the Deferred
+   * itself; if it does not, the Deferred fails with {@linkcode CancelledError}.
+   */
+  constructor(canceller?: (d: Deferred<T>) => void) {
+    this.#canceller = canceller;
+    if (getDebugging()) this.#creator = captureStack();
+  }
+
+  /** Whether `callback()` or `errback()` has been called (true even while waiting on another Deferred). */
+  get called(): boolean {
+    return this.#called;
+  }
+
+  /** How many `pause()` calls are not yet matched by `unpause()`. */
+  get paused(): number {
+    return this.#paused;
+  }
+
+  /**
+   * The current result, for inspection: `undefined` before firing, a
+   * {@linkcode Failure} on the errback path, or the Deferred being waited on.
+   */
+  get result(): unknown {
+    return this.#result;
+  }
+
+  /**
+   * Gives the Deferred its result and runs the callbacks, synchronously.
+   * Passing a Failure is the same as calling `errback`.
+   *
+   * @param result The result.
+   * @throws {AlreadyCalledError} If the Deferred already has a result (one
+   * call is swallowed after a `cancel()` without canceller).
+   */
+  callback(result: T): void {
+    this.#fire(result);
+  }
+
+  /**
+   * Fails the Deferred and runs the errbacks, synchronously.
+   *
+   * @param reason What went wrong; wrapped in a {@linkcode Failure} unless it
+   * is one. With no reason, an `Error` saying so is used (JavaScript has no
+   * "current exception" to take, unlike Python).
+   * @throws {AlreadyCalledError} As for `callback`.
+   */
+  errback(reason?: unknown): void {
+    this.#fire(
+      reason instanceof Failure
+        ? reason
+        : new Failure(reason === undefined ? new Error("errback() was called without a reason") : reason),
+    );
+  }
+
+  /**
+   * Adds a callback and an errback at the same place in the chain; only one of
+   * them runs, depending on the result at that point.
+   *
+   * @param callback Runs on success; `null` passes the result through.
+   * @param errback Runs on failure; `null` or omitted passes it through.
+   * @param options Extra arguments for each.
+   * @returns This Deferred, re-typed to the new result.
+   */
+  addCallbacks<R = T, E = never, CA extends unknown[] = [], EA extends unknown[] = []>(
+    callback: ((result: T, ...args: CA) => CallbackResult<R>) | null,
+    errback?: ((failure: Failure, ...args: EA) => CallbackResult<E>) | null,
+    options?: AddCallbacksOptions<CA, EA>,
+  ): Deferred<R | E> {
+    const ca = options?.callbackArgs;
+    const ea = options?.errbackArgs;
+    return this.#add(
+      callback,
+      ca !== undefined && ca.length > 0 ? ca : undefined,
+      errback ?? null,
+      ea !== undefined && ea.length > 0 ? ea : undefined,
+    );
+  }
+
+  /**
+   * Adds a callback; failures pass it by.
+   *
+   * @param callback Gets the result and `args`.
+   * @param args Extra arguments.
+   * @returns This Deferred, re-typed to the callback's result.
+   */
+  addCallback<R, A extends unknown[] = []>(
+    callback: (result: T, ...args: A) => CallbackResult<R>,
+    ...args: A
+  ): Deferred<R> {
+    return this.#add(callback, args.length > 0 ? args : undefined, null, undefined);
+  }
+
+  /**
+   * Adds an errback; successes pass it by. Return normally to recover, throw
+   * (or `failure.trap(...)`) to pass the failure on.
+   *
+   * @param errback Gets the {@linkcode Failure} and `args`.
+   * @param args Extra arguments.
+   * @returns This Deferred, re-typed to either result.
+   */
+  addErrback<R = never, A extends unknown[] = []>(
+    errback: (failure: Failure, ...args: A) => CallbackResult<R>,
+    ...args: A
+  ): Deferred<T | R> {
+    return this.#add(null, undefined, errback, args.length > 0 ? args : undefined);
+  }
+
+  /**
+   * Adds a function that runs on either path, like `finally` that can change
+   * the result.
+   *
+   * @param fn Gets the result or the {@linkcode Failure}, and `args`.
+   * @param args Extra arguments.
+   * @returns This Deferred, re-typed to the function's result.
+   */
+  addBoth<R, A extends unknown[] = []>(
+    fn: (result: T | Failure, ...args: A) => CallbackResult<R>,
+    ...args: A
+  ): Deferred<R> {
+    const a = args.length > 0 ? args : undefined;
+    return this.#add(fn, a, fn, a);
+  }
+
+  /**
+   * Fires `other` with this Deferred's result when it arrives; this
+   * Deferred's own result then becomes `undefined`. Cancelling `other` does
+   * not cancel this one.
+   *
+   * Unlike Twisted's, this runs iteratively: 100,000 links fire without
+   * stack overflow.
+   *
+   * @param other The Deferred to fire.
+   * @returns This Deferred (its later callbacks get `undefined`).
+   */
+  chainDeferred(other: Deferred<T>): Deferred<undefined> {
+    other.#chainedTo = this as Deferred<unknown>;
+    return this.#add(CHAIN, other, CHAIN, other);
+  }
+
+  /**
+   * Cancels the work: while there is no result, calls the canceller, and fails
+   * the Deferred with {@linkcode CancelledError} if the canceller did not give
+   * it a result. Without a canceller, one later `callback`/`errback` (the
+   * work's late answer) is silently ignored. If the Deferred is waiting on
+   * another one, that one is cancelled instead. Otherwise does nothing.
+   *
+   * @throws Whatever the canceller throws.
+   */
+  cancel(): void {
+    if (!this.#called) {
+      const canceller = this.#canceller;
+      if (canceller !== undefined) canceller(this);
+      else this.#suppressAlreadyCalled = true;
+      if (!this.#called) this.#fire(new Failure(new CancelledError()));
+    } else if (this.#result instanceof Deferred) {
+      this.#result.cancel();
+    }
+  }
+
+  /** Stops callbacks from running until a matching `unpause()`. Counted. */
+  pause(): void {
+    this.#paused++;
+  }
+
+  /** Undoes one `pause()`; at zero, runs any callbacks that were held. */
+  unpause(): void {
+    if (this.#paused === 0) return;
+    this.#paused--;
+    if (this.#paused === 0 && this.#called) this.#runCallbacks();
+  }
+
+  /**
+   * Fails this Deferred with {@linkcode TimeoutError} if it has no result
+   * `seconds` from now, by cancelling it; the timer is cancelled when the
+   * result comes first. The timeout covers the callbacks added before this
+   * call.
+   *
+   * @param seconds How long to wait.
+   * @param clock Where time comes from: the reactor, or a `Clock` in tests.
+   * @param onTimeoutCancel Decides the result after a timeout, given the
+   * result the cancellation produced and `seconds`; the default turns
+   * {@linkcode CancelledError} into {@linkcode TimeoutError}.
+   * @returns This Deferred.
+   *
+   * @example
+   * ```ts
+   * import { Deferred, TimeoutError } from "@torsion/torsion/defer";
+   * import { Clock } from "@torsion/torsion/reactor";
+   * import assert from "node:assert/strict";
+   *
+   * const clock = new Clock();
+   * const d = new Deferred().addTimeout(10, clock);
+   * let error: unknown;
+   * d.addErrback((f) => (error = f.value));
+   * clock.advance(15);
+   * assert.ok(error instanceof TimeoutError);
+   * ```
+   */
+  addTimeout(
+    seconds: number,
+    clock: ReactorTime,
+    onTimeoutCancel?: (result: unknown, seconds: number) => unknown,
+  ): Deferred<T> {
+    let timedOut = false;
+    const timer = clock.callLater(seconds, () => {
+      timedOut = true;
+      this.cancel();
+    });
+    const convert = onTimeoutCancel ?? cancelledToTimeout;
+    this.addBoth((result) => (timedOut ? convert(result, seconds) : result));
+    return this.addBoth((result) => {
+      if (timer.active()) timer.cancel();
+      return result;
+    }) as Deferred<T>;
+  }
+
+  /**
+   * Promise interop: `await d` gives the result or throws the failure's
+   * original value. The result stays in the chain for later callbacks, and a
+   * failure delivered this way counts as handled (it is not reported when the
+   * Deferred is garbage-collected).
+   *
+   * @param onFulfilled As for `Promise.then`.
+   * @param onRejected As for `Promise.then`; receives the original value.
+   * @returns A Promise, as `Promise.then` does.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return new Promise<T>((resolve, reject) => {
+      this.#add((result: unknown) => {
+        resolve(result as T);
+        return result;
+      }, undefined, (failure: Failure) => {
+        delivered.add(failure);
+        reject(failure.value);
+        return failure;
+      }, undefined);
+    }).then(onFulfilled, onRejected);
+  }
+
+  /**
+   * Hands the result over to a new Promise, which takes it: this Deferred's
+   * later callbacks get `undefined`, as after Twisted's `asFuture`.
+   *
+   * @returns A Promise of the result.
+   */
+  asPromise(): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#add((result: unknown) => {
+        resolve(result as T);
+      }, undefined, (failure: Failure) => {
+        reject(failure.value);
+      }, undefined);
+    });
+  }
+
+  /**
+   * Makes `const x = yield* d` work inside {@linkcode inlineCallbacks}, with
+   * `x` typed as `T`.
+   *
+   * @returns A generator that yields this Deferred once.
+   */
+  *[Symbol.iterator](): Generator<Deferred<T>, T, unknown> {
+    return (yield this) as T;
+  }
+
+  /**
+   * A Deferred that fires when `promise` settles. Promises cannot be stopped,
+   * so cancelling it fails it with {@linkcode CancelledError} at once and
+   * ignores the promise's late answer.
+   *
+   * @param promise Any PromiseLike.
+   * @returns A Deferred of its value.
+   */
+  static fromPromise<T>(promise: PromiseLike<T>): Deferred<T> {
+    const d = new Deferred<T>();
+    promise.then(
+      (value) => d.#settleLate(value),
+      (reason) => d.#settleLate(reason instanceof Failure ? reason : new Failure(reason)),
+    );
+    return d;
+  }
+
+  /** A short description of the state, for logs. */
+  toString(): string {
+    if (!this.#called) return "Deferred { waiting for a result }";
+    if (this.#result instanceof Deferred) return "Deferred { waiting on another Deferred }";
+    if (this.#result instanceof Failure) return `Deferred { failed: ${this.#result} }`;
+    return `Deferred { result: ${String(this.#result)} }`;
+  }
+
+  #settleLate(result: unknown): void {
+    if (!this.#called) this.#fire(result);
+    else if (this.#suppressAlreadyCalled) this.#suppressAlreadyCalled = false;
+  }
+
+  // Returns `this` untyped: each public adder re-types it to its new result.
+  // deno-lint-ignore no-explicit-any
+  #add(cb: unknown, cbArgs: unknown, eb: unknown, ebArgs: unknown): Deferred<any> {
+    this.#callbacks.push(cb, cbArgs, eb, ebArgs);
+    if (this.#called) this.#runCallbacks();
+    return this;
+  }
+
+  #fire(result: unknown): void {
+    if (this.#called) {
+      if (this.#suppressAlreadyCalled) {
+        this.#suppressAlreadyCalled = false;
+        return;
+      }
+      throw this.#alreadyCalled();
+    }
+    if (this.#creator !== undefined || getDebugging()) this.#invoker = captureStack();
+    this.#called = true;
+    this.#canceller = undefined;
+    this.#result = result;
+    this.#runCallbacks();
+  }
+
+  #alreadyCalled(): AlreadyCalledError {
+    if (this.#creator === undefined && this.#invoker === undefined) {
+      return new AlreadyCalledError();
+    }
+    return new AlreadyCalledError(
+      `Deferred has already been called\n${formatDebugStacks(this.#creator, this.#invoker)}`,
+    );
+  }
+
+  // The whole chain machinery. `chain` holds Deferreds whose results are
+  // being propagated: a Deferred joins it when a Deferred it waits on (or a
+  // chainDeferred() source) hands it a result, and leaves it when it has run
+  // every callback it can. Nothing here recurses.
+  #runCallbacks(): void {
+    if (this.#runningCallbacks) return; // a callback added to its own Deferred
+    const chain: Deferred<unknown>[] = [this as Deferred<unknown>];
+    while (chain.length > 0) {
+      const current = chain[chain.length - 1];
+      if (current.#paused > 0) return;
+      let finished = true;
+      current.#chainedTo = null;
+      const cbs = current.#callbacks;
+      while (current.#head < cbs.length) {
+        const i = current.#head;
+        current.#head = i + 4;
+        const failed = current.#result instanceof Failure;
+        const fn = (failed ? cbs[i + 2] : cbs[i]) as AnyFn | null;
+        if (fn === null) continue;
+        const args = (failed ? cbs[i + 3] : cbs[i + 1]) as unknown[] | undefined;
+
+        if (fn === CONTINUE) {
+          const waiter = args as unknown as Deferred<unknown>;
+          waiter.#result = current.#result;
+          current.#result = undefined;
+          if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
+          waiter.#paused--;
+          chain.push(waiter);
+          finished = false;
+          break;
+        }
+
+        if (fn === CHAIN) {
+          const target = args as unknown as Deferred<unknown>;
+          if (target.#called) {
+            if (target.#suppressAlreadyCalled) {
+              target.#suppressAlreadyCalled = false;
+              current.#result = undefined;
+            } else {
+              current.#result = new Failure(target.#alreadyCalled());
+            }
+            continue;
+          }
+          if (getDebugging()) target.#invoker = captureStack();
+          target.#called = true;
+          target.#canceller = undefined;
+          target.#result = current.#result;
+          current.#result = undefined;
+          if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
+          if (target.#paused === 0) {
+            chain.push(target);
+            finished = false;
+            break;
+          }
+          continue;
+        }
+
+        let result: unknown;
+        current.#runningCallbacks = true;
+        try {
+          result = args === undefined ? fn(current.#result) : fn(current.#result, ...args);
+        } catch (error) {
+          result = error instanceof Failure ? error : new Failure(error);
+        } finally {
+          current.#runningCallbacks = false;
+        }
+
+        if (typeof result === "object" && result !== null) {
+          let inner: Deferred<unknown> | undefined;
+          if (result instanceof Deferred) {
+            inner = result;
+          } else if (!(result instanceof Failure) && isThenable(result)) {
+            inner = Deferred.fromPromise(result);
+          }
+          if (inner === current) {
+            current.#result = new Failure(
+              new TypeError("A callback returned the Deferred it is attached to"),
+            );
+            continue;
+          }
+          if (inner !== undefined) {
+            if (!inner.#called || inner.#paused > 0 || inner.#result instanceof Deferred) {
+              // Not ready: wait for it, resuming from a CONTINUE marker.
+              current.#result = inner;
+              current.#paused++;
+              current.#chainedTo = inner;
+              inner.#callbacks.push(CONTINUE, current, CONTINUE, current);
+              break;
+            }
+            // Ready: take its result now.
+            result = inner.#result;
+            inner.#result = undefined;
+            if (inner.#debugInfo !== undefined) inner.#debugInfo.failResult = undefined;
+          }
+        }
+        current.#result = result;
+      }
+
+      if (finished) {
+        if (current.#head >= cbs.length) {
+          cbs.length = 0;
+          current.#head = 0;
+        }
+        const result = current.#result;
+        if (result instanceof Failure && !delivered.has(result)) {
+          let info = current.#debugInfo;
+          if (info === undefined) {
+            info = current.#debugInfo = new DebugInfo();
+            info.creator = current.#creator;
+            info.invoker = current.#invoker;
+            watchForUnhandled(current, info);
+          }
+          info.failResult = result;
+        } else if (current.#debugInfo !== undefined) {
+          current.#debugInfo.failResult = undefined;
+        }
+        chain.pop();
+      }
+    }
+  }
+}
+
+function cancelledToTimeout(result: unknown, seconds: number): unknown {
+  if (result instanceof Failure && result.check(CancelledError)) {
+    throw new TimeoutError(seconds, "Deferred", { cause: result.value });
+  }
+  return result;
+}
+
+/**
+ * Makes the unfired `outer` wait on `inner` as though its first callback had
+ * returned `inner`. For inlineCallbacks' cancellation and for adopting a
+ * returned Deferred; not part of the public API.
+ */
+export function _waitOn(outer: Deferred<unknown>, inner: Deferred<unknown>): void {
+  waitOnHook(outer, inner);
+}
+
+/** Whether `x` has a callable `then`. Not part of the public API. */
+export const _isThenable: (x: unknown) => x is PromiseLike<unknown> = isThenable;
