@@ -33,10 +33,15 @@ const CHAIN = (): void => {};
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => unknown;
 type Hook = (outer: Deferred<unknown>, inner: Deferred<unknown>) => void;
+type Take = (d: Deferred<unknown>) => unknown;
+
+/** Returned by {@linkcode _takeResult} when the result is not there to take. */
+export const _NO_RESULT: unique symbol = Symbol("no result");
 
 // Failures that a `then()` has delivered: awaiting counts as handling.
 const delivered = new WeakSet<Failure>();
 let waitOnHook: Hook;
+let takeHook: Take;
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof (x as { then?: unknown } | null)?.then === "function";
@@ -87,9 +92,9 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   #called = false;
   #paused = 0;
   #result: unknown = undefined;
-  // Flat [callback, callbackArgs, errback, errbackArgs] quads from #head on.
-  #callbacks: unknown[] = [];
-  #head = 0;
+  // The callbacks still to run: a singly linked list, appended at #last.
+  #first: Link | null = null;
+  #last: Link | null = null;
   #runningCallbacks = false;
   #suppressAlreadyCalled = false;
   #canceller: ((d: Deferred<T>) => void) | undefined;
@@ -99,8 +104,20 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   #invoker: string | undefined = undefined;
 
   static {
+    takeHook = (d) => {
+      if (!d.#called || d.#paused > 0 || d.#first !== null || d.#result instanceof Deferred) {
+        return _NO_RESULT;
+      }
+      const result = d.#result;
+      d.#result = undefined;
+      if (d.#debugInfo !== undefined) d.#debugInfo.failResult = undefined;
+      return result;
+    };
     waitOnHook = (outer, inner) => {
-      outer.#callbacks.splice(outer.#head, 0, () => inner, undefined, null, undefined);
+      const link = new Link(() => inner, undefined, null, undefined);
+      link.next = outer.#first;
+      outer.#first = link;
+      if (outer.#last === null) outer.#last = link;
       outer.#fire(undefined);
     };
   }
@@ -155,9 +172,9 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    */
   errback(reason?: unknown): void {
     this.#fire(
-      reason instanceof Failure
-        ? reason
-        : new Failure(reason === undefined ? new Error("errback() was called without a reason") : reason),
+      reason instanceof Failure ? reason : new Failure(
+        reason === undefined ? new Error("errback() was called without a reason") : reason,
+      ),
     );
   }
 
@@ -338,14 +355,19 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return new Promise<T>((resolve, reject) => {
-      this.#add((result: unknown) => {
-        resolve(result as T);
-        return result;
-      }, undefined, (failure: Failure) => {
-        delivered.add(failure);
-        reject(failure.value);
-        return failure;
-      }, undefined);
+      this.#add(
+        (result: unknown) => {
+          resolve(result as T);
+          return result;
+        },
+        undefined,
+        (failure: Failure) => {
+          delivered.add(failure);
+          reject(failure.value);
+          return failure;
+        },
+        undefined,
+      );
     }).then(onFulfilled, onRejected);
   }
 
@@ -357,11 +379,16 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    */
   asPromise(): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#add((result: unknown) => {
-        resolve(result as T);
-      }, undefined, (failure: Failure) => {
-        reject(failure.value);
-      }, undefined);
+      this.#add(
+        (result: unknown) => {
+          resolve(result as T);
+        },
+        undefined,
+        (failure: Failure) => {
+          reject(failure.value);
+        },
+        undefined,
+      );
     });
   }
 
@@ -371,8 +398,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    *
    * @returns A generator that yields this Deferred once.
    */
-  *[Symbol.iterator](): Generator<Deferred<T>, T, unknown> {
-    return (yield this) as T;
+  [Symbol.iterator](): Iterator<Deferred<T>, T, unknown> {
+    return new YieldOnce(this);
   }
 
   /**
@@ -408,7 +435,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   // Returns `this` untyped: each public adder re-types it to its new result.
   // deno-lint-ignore no-explicit-any
   #add(cb: unknown, cbArgs: unknown, eb: unknown, ebArgs: unknown): Deferred<any> {
-    this.#callbacks.push(cb, cbArgs, eb, ebArgs);
+    const link = new Link(cb, cbArgs, eb, ebArgs);
+    if (this.#last === null) this.#first = link;
+    else this.#last.next = link;
+    this.#last = link;
     if (this.#called) this.#runCallbacks();
     return this;
   }
@@ -443,120 +473,171 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   // every callback it can. Nothing here recurses.
   #runCallbacks(): void {
     if (this.#runningCallbacks) return; // a callback added to its own Deferred
-    const chain: Deferred<unknown>[] = [this as Deferred<unknown>];
-    while (chain.length > 0) {
-      const current = chain[chain.length - 1];
+    // `chain` is only allocated when a result moves between Deferreds.
+    let chain: Deferred<unknown>[] | null = null;
+    let current = this as Deferred<unknown>;
+    let next: Deferred<unknown> | null = null;
+    for (;;) {
       if (current.#paused > 0) return;
-      let finished = true;
       current.#chainedTo = null;
-      const cbs = current.#callbacks;
-      while (current.#head < cbs.length) {
-        const i = current.#head;
-        current.#head = i + 4;
-        const failed = current.#result instanceof Failure;
-        const fn = (failed ? cbs[i + 2] : cbs[i]) as AnyFn | null;
-        if (fn === null) continue;
-        const args = (failed ? cbs[i + 3] : cbs[i + 1]) as unknown[] | undefined;
+      let link = current.#first;
+      if (link !== null) {
+        // The cursor and the result live in locals while callbacks run, and
+        // are written back whenever control leaves this Deferred. The cursor
+        // moves on only after a call, so links it appends are seen.
+        let result = current.#result;
+        current.#runningCallbacks = true;
+        for (; link !== null; link = link.next) {
+          const failed = result instanceof Failure;
+          const fn = (failed ? link.eb : link.cb) as AnyFn | null;
+          if (fn === null) continue;
+          const args = (failed ? link.ebArgs : link.cbArgs) as unknown[] | undefined;
 
-        if (fn === CONTINUE) {
-          const waiter = args as unknown as Deferred<unknown>;
-          waiter.#result = current.#result;
-          current.#result = undefined;
-          if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
-          waiter.#paused--;
-          chain.push(waiter);
-          finished = false;
-          break;
-        }
-
-        if (fn === CHAIN) {
-          const target = args as unknown as Deferred<unknown>;
-          if (target.#called) {
-            if (target.#suppressAlreadyCalled) {
-              target.#suppressAlreadyCalled = false;
-              current.#result = undefined;
-            } else {
-              current.#result = new Failure(target.#alreadyCalled());
-            }
-            continue;
-          }
-          if (getDebugging()) target.#invoker = captureStack();
-          target.#called = true;
-          target.#canceller = undefined;
-          target.#result = current.#result;
-          current.#result = undefined;
-          if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
-          if (target.#paused === 0) {
-            chain.push(target);
-            finished = false;
+          if (fn === CONTINUE) {
+            const waiter = args as unknown as Deferred<unknown>;
+            waiter.#result = result;
+            result = undefined;
+            if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
+            waiter.#paused--;
+            next = waiter;
+            link = link.next;
             break;
           }
-          continue;
-        }
 
-        let result: unknown;
-        current.#runningCallbacks = true;
-        try {
-          result = args === undefined ? fn(current.#result) : fn(current.#result, ...args);
-        } catch (error) {
-          result = error instanceof Failure ? error : new Failure(error);
-        } finally {
-          current.#runningCallbacks = false;
-        }
-
-        if (typeof result === "object" && result !== null) {
-          let inner: Deferred<unknown> | undefined;
-          if (result instanceof Deferred) {
-            inner = result;
-          } else if (!(result instanceof Failure) && isThenable(result)) {
-            inner = Deferred.fromPromise(result);
-          }
-          if (inner === current) {
-            current.#result = new Failure(
-              new TypeError("A callback returned the Deferred it is attached to"),
-            );
-            continue;
-          }
-          if (inner !== undefined) {
-            if (!inner.#called || inner.#paused > 0 || inner.#result instanceof Deferred) {
-              // Not ready: wait for it, resuming from a CONTINUE marker.
-              current.#result = inner;
-              current.#paused++;
-              current.#chainedTo = inner;
-              inner.#callbacks.push(CONTINUE, current, CONTINUE, current);
+          if (fn === CHAIN) {
+            const target = args as unknown as Deferred<unknown>;
+            if (target.#called) {
+              if (target.#suppressAlreadyCalled) {
+                target.#suppressAlreadyCalled = false;
+                result = undefined;
+              } else {
+                result = new Failure(target.#alreadyCalled());
+              }
+              continue;
+            }
+            if (getDebugging()) target.#invoker = captureStack();
+            target.#called = true;
+            target.#canceller = undefined;
+            target.#result = result;
+            result = undefined;
+            if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
+            if (target.#paused === 0) {
+              next = target;
+              link = link.next;
               break;
             }
-            // Ready: take its result now.
-            result = inner.#result;
-            inner.#result = undefined;
-            if (inner.#debugInfo !== undefined) inner.#debugInfo.failResult = undefined;
+            continue;
+          }
+
+          try {
+            result = args === undefined ? fn(result) : fn(result, ...args);
+          } catch (error) {
+            result = error instanceof Failure ? error : new Failure(error);
+          }
+
+          if (typeof result === "object" && result !== null) {
+            let inner: Deferred<unknown> | undefined;
+            if (result instanceof Deferred) {
+              inner = result;
+            } else if (!(result instanceof Failure) && isThenable(result)) {
+              inner = Deferred.fromPromise(result);
+            }
+            if (inner === current) {
+              result = new Failure(
+                new TypeError("A callback returned the Deferred it is attached to"),
+              );
+              continue;
+            }
+            if (inner !== undefined) {
+              if (!inner.#called || inner.#paused > 0 || inner.#result instanceof Deferred) {
+                // Not ready: wait for it, resuming from a CONTINUE marker.
+                result = inner;
+                current.#paused++;
+                current.#chainedTo = inner;
+                const marker = new Link(CONTINUE, current, CONTINUE, current);
+                if (inner.#last === null) inner.#first = marker;
+                else inner.#last.next = marker;
+                inner.#last = marker;
+                link = link.next;
+                break;
+              }
+              // Ready: take its result now.
+              result = inner.#result;
+              inner.#result = undefined;
+              if (inner.#debugInfo !== undefined) inner.#debugInfo.failResult = undefined;
+            }
           }
         }
+        current.#runningCallbacks = false;
+        current.#first = link;
+        if (link === null) current.#last = null;
         current.#result = result;
       }
 
-      if (finished) {
-        if (current.#head >= cbs.length) {
-          cbs.length = 0;
-          current.#head = 0;
-        }
-        const result = current.#result;
-        if (result instanceof Failure && !delivered.has(result)) {
-          let info = current.#debugInfo;
-          if (info === undefined) {
-            info = current.#debugInfo = new DebugInfo();
-            info.creator = current.#creator;
-            info.invoker = current.#invoker;
-            watchForUnhandled(current, info);
-          }
-          info.failResult = result;
-        } else if (current.#debugInfo !== undefined) {
-          current.#debugInfo.failResult = undefined;
-        }
-        chain.pop();
+      if (next !== null) {
+        // Hand over to the Deferred that got our result; come back after.
+        (chain ??= []).push(current);
+        current = next;
+        next = null;
+        continue;
       }
+      const result = current.#result;
+      if (result instanceof Failure) {
+        if (!delivered.has(result)) current.#noteFailure(result);
+      } else if (current.#debugInfo !== undefined) {
+        current.#debugInfo.failResult = undefined;
+      }
+      if (chain === null || chain.length === 0) return;
+      current = chain.pop()!;
     }
   }
+
+  #noteFailure(failure: Failure): void {
+    let info = this.#debugInfo;
+    if (info === undefined) {
+      info = this.#debugInfo = new DebugInfo();
+      info.creator = this.#creator;
+      info.invoker = this.#invoker;
+      watchForUnhandled(this, info);
+    }
+    info.failResult = failure;
+  }
+}
+
+// What `yield* d` iterates: yields `d` once, then returns what is sent back.
+// A plain object is cheaper than a generator for this one step.
+class YieldOnce<T> implements Iterator<Deferred<T>, T, unknown> {
+  #d: Deferred<T> | null;
+  constructor(d: Deferred<T>) {
+    this.#d = d;
+  }
+  next(value?: unknown): IteratorResult<Deferred<T>, T> {
+    const d = this.#d;
+    if (d !== null) {
+      this.#d = null;
+      return { done: false, value: d };
+    }
+    return { done: true, value: value as T };
+  }
+  throw(error?: unknown): IteratorResult<Deferred<T>, T> {
+    this.#d = null;
+    throw error;
+  }
+  return(value?: unknown): IteratorResult<Deferred<T>, T> {
+    this.#d = null;
+    return { done: true, value: value as T };
+  }
+}
+
+/** One place in a callback chain: what runs on success and on failure. */
+class Link {
+  next: Link | null = null;
+  constructor(
+    readonly cb: unknown,
+    readonly cbArgs: unknown,
+    readonly eb: unknown,
+    readonly ebArgs: unknown,
+  ) {}
 }
 
 function cancelledToTimeout(result: unknown, seconds: number): unknown {
@@ -573,6 +654,15 @@ function cancelledToTimeout(result: unknown, seconds: number): unknown {
  */
 export function _waitOn(outer: Deferred<unknown>, inner: Deferred<unknown>): void {
   waitOnHook(outer, inner);
+}
+
+/**
+ * Takes the result of a fired Deferred with nothing left to run, leaving
+ * `undefined` behind, as a callback that consumed it would; or returns
+ * {@linkcode _NO_RESULT}. Not part of the public API.
+ */
+export function _takeResult(d: Deferred<unknown>): unknown {
+  return takeHook(d);
 }
 
 /** Whether `x` has a callable `then`. Not part of the public API. */

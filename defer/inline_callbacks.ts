@@ -1,4 +1,4 @@
-import { _isThenable, _waitOn, Deferred } from "./deferred.ts";
+import { _isThenable, _NO_RESULT, _takeResult, _waitOn, Deferred } from "./deferred.ts";
 import { Failure } from "./failure.ts";
 import { NotACoroutineError } from "./errors.ts";
 
@@ -78,6 +78,17 @@ function drive(
       yielded = Deferred.fromPromise(yielded);
     }
     const d = yielded as Deferred<unknown>;
+    const taken = _takeResult(d);
+    if (taken !== _NO_RESULT) {
+      if (taken instanceof Failure) {
+        value = taken.value;
+        failed = true;
+      } else {
+        value = taken;
+        failed = false;
+      }
+      continue;
+    }
     let synchronous = true;
     let gotResult = false;
     let result: unknown;
