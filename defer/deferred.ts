@@ -27,8 +27,9 @@ export interface AddCallbacksOptions<CA extends unknown[], EA extends unknown[]>
 // Deferred that waits on this one (a callback returned this one to it);
 // CHAIN fires a Deferred given to chainDeferred(). Both are handled inside
 // the run loop, so neither grows the stack however long the chain is.
-const CONTINUE = (): void => {};
-const CHAIN = (): void => {};
+const NORMAL = 0;
+const CONTINUE = 1;
+const CHAIN = 2;
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => unknown;
@@ -92,6 +93,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   #called = false;
   #paused = 0;
   #result: unknown = undefined;
+  // Flat [callback, callbackArgs, errback, errbackArgs] quads from #head on.
   // The callbacks still to run: a singly linked list, appended at #last.
   #first: Link | null = null;
   #last: Link | null = null;
@@ -114,7 +116,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
       return result;
     };
     waitOnHook = (outer, inner) => {
-      const link = new Link(() => inner, undefined, null, undefined);
+      const link = new Link(NORMAL, () => inner, undefined, null, undefined);
       link.next = outer.#first;
       outer.#first = link;
       if (outer.#last === null) outer.#last = link;
@@ -123,6 +125,9 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 
   /**
+   * Makes a Deferred with no result yet; fire it with `callback()` or
+   * `errback()`.
+   *
    * @param canceller Called by {@linkcode Deferred.cancel} while there is no
    * result, to stop the work that would produce it. It may fire the Deferred
    * itself; if it does not, the Deferred fails with {@linkcode CancelledError}.
@@ -212,8 +217,12 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   addCallback<R, A extends unknown[] = []>(
     callback: (result: T, ...args: A) => CallbackResult<R>,
     ...args: A
-  ): Deferred<R> {
-    return this.#add(callback, args.length > 0 ? args : undefined, null, undefined);
+  ): Deferred<R>;
+  // deno-lint-ignore no-explicit-any
+  addCallback(callback: AnyFn): Deferred<any> {
+    // `arguments` instead of a rest parameter: no empty array per call.
+    const extra = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : undefined;
+    return this.#add(callback, extra, null, undefined);
   }
 
   /**
@@ -227,8 +236,12 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   addErrback<R = never, A extends unknown[] = []>(
     errback: (failure: Failure, ...args: A) => CallbackResult<R>,
     ...args: A
-  ): Deferred<T | R> {
-    return this.#add(null, undefined, errback, args.length > 0 ? args : undefined);
+  ): Deferred<T | R>;
+  // deno-lint-ignore no-explicit-any
+  addErrback(errback: AnyFn): Deferred<any> {
+    // `arguments` instead of a rest parameter: no empty array per call.
+    const extra = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : undefined;
+    return this.#add(null, undefined, errback, extra);
   }
 
   /**
@@ -242,9 +255,12 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   addBoth<R, A extends unknown[] = []>(
     fn: (result: T | Failure, ...args: A) => CallbackResult<R>,
     ...args: A
-  ): Deferred<R> {
-    const a = args.length > 0 ? args : undefined;
-    return this.#add(fn, a, fn, a);
+  ): Deferred<R>;
+  // deno-lint-ignore no-explicit-any
+  addBoth(fn: AnyFn): Deferred<any> {
+    // `arguments` instead of a rest parameter: no empty array per call.
+    const extra = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : undefined;
+    return this.#add(fn, extra, fn, extra);
   }
 
   /**
@@ -260,7 +276,12 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    */
   chainDeferred(other: Deferred<T>): Deferred<undefined> {
     other.#chainedTo = this as Deferred<unknown>;
-    return this.#add(CHAIN, other, CHAIN, other);
+    const link = new Link(CHAIN, null, other, null, other);
+    if (this.#last === null) this.#first = link;
+    else this.#last.next = link;
+    this.#last = link;
+    if (this.#called) this.#runCallbacks();
+    return this as Deferred<unknown> as Deferred<undefined>;
   }
 
   /**
@@ -435,7 +456,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   // Returns `this` untyped: each public adder re-types it to its new result.
   // deno-lint-ignore no-explicit-any
   #add(cb: unknown, cbArgs: unknown, eb: unknown, ebArgs: unknown): Deferred<any> {
-    const link = new Link(cb, cbArgs, eb, ebArgs);
+    const link = new Link(NORMAL, cb, cbArgs, eb, ebArgs);
     if (this.#last === null) this.#first = link;
     else this.#last.next = link;
     this.#last = link;
@@ -488,13 +509,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
         let result = current.#result;
         current.#runningCallbacks = true;
         for (; link !== null; link = link.next) {
-          const failed = result instanceof Failure;
-          const fn = (failed ? link.eb : link.cb) as AnyFn | null;
-          if (fn === null) continue;
-          const args = (failed ? link.ebArgs : link.cbArgs) as unknown[] | undefined;
-
-          if (fn === CONTINUE) {
-            const waiter = args as unknown as Deferred<unknown>;
+          if (link.kind === CONTINUE) {
+            const waiter = link.cbArgs as Deferred<unknown>;
             waiter.#result = result;
             result = undefined;
             if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
@@ -504,8 +520,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
             break;
           }
 
-          if (fn === CHAIN) {
-            const target = args as unknown as Deferred<unknown>;
+          if (link.kind === CHAIN) {
+            const target = link.cbArgs as Deferred<unknown>;
             if (target.#called) {
               if (target.#suppressAlreadyCalled) {
                 target.#suppressAlreadyCalled = false;
@@ -529,6 +545,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
             continue;
           }
 
+          const failed = result instanceof Failure;
+          const fn = (failed ? link.eb : link.cb) as AnyFn | null;
+          if (fn === null) continue;
+          const args = (failed ? link.ebArgs : link.cbArgs) as unknown[] | undefined;
           try {
             result = args === undefined ? fn(result) : fn(result, ...args);
           } catch (error) {
@@ -554,7 +574,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
                 result = inner;
                 current.#paused++;
                 current.#chainedTo = inner;
-                const marker = new Link(CONTINUE, current, CONTINUE, current);
+                const marker = new Link(CONTINUE, null, current, null, current);
                 if (inner.#last === null) inner.#first = marker;
                 else inner.#last.next = marker;
                 inner.#last = marker;
@@ -633,6 +653,8 @@ class YieldOnce<T> implements Iterator<Deferred<T>, T, unknown> {
 class Link {
   next: Link | null = null;
   constructor(
+    /** NORMAL, or CONTINUE/CHAIN with the Deferred to feed in `cbArgs`. */
+    readonly kind: number,
     readonly cb: unknown,
     readonly cbArgs: unknown,
     readonly eb: unknown,
