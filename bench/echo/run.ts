@@ -1,0 +1,118 @@
+// Echo benchmark: the same load against three echo servers, side by side in
+// one run. Builds the C load generator with `cc`, starts each server in its
+// own process, and reads the server's CPU time from /proc (Linux only).
+//
+//   deno run -A bench/echo/run.ts [--seconds 5] [--only torsion,raw,node]
+//
+// Ping-pong: 50 connections, 64-byte messages, one in flight per connection.
+// Bulk: 4 connections each keeping 64 KiB writes in flight.
+const here = new URL(".", import.meta.url).pathname;
+const args = Deno.args;
+const seconds = Number(flag("--seconds") ?? 5);
+const only = flag("--only")?.split(",");
+
+function flag(name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+interface Server {
+  name: string;
+  cmd: string;
+  args: string[];
+}
+
+const servers: Server[] = [
+  { name: "torsion", cmd: Deno.execPath(), args: ["run", "-A", `${here}torsion_server.ts`] },
+  { name: "raw", cmd: Deno.execPath(), args: ["run", "-A", `${here}raw_deno_server.ts`] },
+  { name: "node", cmd: "node", args: [`${here}node_server.mjs`] },
+];
+
+async function build(): Promise<string> {
+  const out = `${here}build/loadgen`;
+  await Deno.mkdir(`${here}build`, { recursive: true });
+  const cc = await new Deno.Command("cc", {
+    args: ["-O2", "-o", out, `${here}loadgen.c`],
+  }).output();
+  if (!cc.success) throw new Error(`cc failed: ${new TextDecoder().decode(cc.stderr)}`);
+  return out;
+}
+
+// utime + stime of a process, in seconds.
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+async function rssKiB(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+}
+
+async function startServer(server: Server): Promise<{ child: Deno.ChildProcess; port: number }> {
+  const child = new Deno.Command(server.cmd, {
+    args: server.args,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${server.name} server exited before printing its port`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  child.stdout.cancel();
+  return { child, port: Number(text.trim().split("\n")[0]) };
+}
+
+async function load(loadgen: string, mode: string, port: number): Promise<Record<string, string>> {
+  const [conns, size] = mode === "pingpong" ? ["50", "64"] : ["4", "65536"];
+  const out = await new Deno.Command(loadgen, {
+    args: [mode, String(port), conns, String(seconds), size],
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) throw new Error(`loadgen failed: ${new TextDecoder().decode(out.stderr)}`);
+  return Object.fromEntries(text.split(" ").map((kv) => kv.split("=")));
+}
+
+const loadgen = await build();
+const rows: string[][] = [];
+for (const server of servers) {
+  if (only && !only.includes(server.name)) continue;
+  const { child, port } = await startServer(server);
+  const rssIdle = await rssKiB(child.pid);
+  const cpu0 = await cpuSeconds(child.pid);
+  const pp = await load(loadgen, "pingpong", port);
+  const cpu1 = await cpuSeconds(child.pid);
+  const bulk = await load(loadgen, "bulk", port);
+  const cpu2 = await cpuSeconds(child.pid);
+  const rssPeak = await rssKiB(child.pid);
+  child.kill("SIGTERM");
+  await child.status;
+  const trips = Number(pp.round_trips);
+  const mib = Number(bulk.bytes) / 1048576;
+  rows.push([
+    server.name,
+    Number(pp.rt_per_s).toFixed(0),
+    (((cpu1 - cpu0) / trips) * 1e6).toFixed(2),
+    Number(bulk.mib_per_s).toFixed(0),
+    (((cpu2 - cpu1) / mib) * 1e3).toFixed(2),
+    `${(rssIdle / 1024).toFixed(1)} / ${(rssPeak / 1024).toFixed(1)}`,
+  ]);
+}
+
+const header = [
+  "server",
+  "round trips/s",
+  "CPU µs/round trip",
+  "bulk MiB/s",
+  "CPU ms/MiB",
+  "RSS MiB idle/after",
+];
+console.log(`| ${header.join(" | ")} |`);
+console.log(`| ${header.map(() => "---").join(" | ")} |`);
+for (const row of rows) console.log(`| ${row.join(" | ")} |`);
