@@ -25,3 +25,14 @@ export {
   type UnhandledErrorHandler,
 } from "./debug.ts";
 export type { DelayedCall, ReactorTime } from "./time.ts";
+export {
+  DeferredList,
+  type DeferredListOptions,
+  type FireOnOneCallbackOptions,
+  gatherResults,
+  type GatherResultsOptions,
+} from "./deferred_list.ts";
+export { race } from "./race.ts";
+export { DeferredLock } from "./deferred_lock.ts";
+export { DeferredSemaphore } from "./deferred_semaphore.ts";
+export { DeferredQueue } from "./deferred_queue.ts";
