@@ -1,4 +1,4 @@
-import type { Failure } from "./failure.ts";
+import { Failure } from "./failure.ts";
 
 let debugging = false;
 
@@ -44,7 +44,14 @@ export function getDebugging(): boolean {
 /**
  * Receives the report of a failed Deferred that was garbage-collected with
  * nobody having handled its failure: `message` is the printable report
- * (starting "Unhandled error in Deferred:"), `failure` the failure itself.
+ * (starting "Unhandled error in Deferred:"), `failure` the failure.
+ *
+ * When the failure's value is an `Error`, `failure.value` is a copy of it:
+ * same class, `name`, `message`, `stack`, `cause` chain and primitive
+ * properties, but not the same object. The original cannot be kept for the
+ * report: an `Error` holds on to the objects on its stack when it was made,
+ * which usually include the Deferred itself, so keeping it would keep the
+ * Deferred alive and the report would never come.
  */
 export type UnhandledErrorHandler = (message: string, failure: Failure) => void;
 
@@ -82,11 +89,87 @@ export function setUnhandledErrorHandler(
 /**
  * What survives a Deferred for the garbage-collection report. It must not
  * refer back to the Deferred, or the Deferred would never be collected.
+ *
+ * The Deferred sets `failResult` when it comes to rest with a failure nobody
+ * has handled, and clears it when the failure is handled. The failure is held
+ * only until the current job's microtasks run: if it is still unhandled then,
+ * it is replaced by a detached copy, because an `Error` keeps the objects on
+ * its stack (the Deferred among them) alive. Failures handled at once, as
+ * after `fail(e).addErrback(...)`, never pay for the copy.
  */
 export class DebugInfo {
-  failResult: Failure | undefined = undefined;
+  #failure: Failure | undefined = undefined;
+  #detached: Failure | undefined = undefined;
   creator: string | undefined = undefined;
   invoker: string | undefined = undefined;
+
+  /** The unhandled failure (or its detached copy), if any. */
+  get failResult(): Failure | undefined {
+    return this.#failure ?? this.#detached;
+  }
+
+  set failResult(failure: Failure | undefined) {
+    this.#failure = failure;
+    this.#detached = undefined;
+    if (failure !== undefined) scheduleDetach(this);
+  }
+
+  /** Swaps a failure still unhandled for a copy that keeps nothing alive. */
+  detach(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#failure = undefined;
+    this.#detached = detachFailure(failure);
+  }
+}
+
+let pending: DebugInfo[] = [];
+
+function scheduleDetach(info: DebugInfo): void {
+  if (pending.length === 0) queueMicrotask(detachPending);
+  pending.push(info);
+}
+
+function detachPending(): void {
+  const batch = pending;
+  pending = [];
+  for (const info of batch) info.detach();
+}
+
+function detachFailure(failure: Failure): Failure {
+  const value = failure.value;
+  return value instanceof Error ? new Failure(detachError(value, 0)) : failure;
+}
+
+// A copy of `error` that refers to nothing but its prototype, strings and
+// primitives: the stack is read (so formatted) now, the cause chain copied.
+function detachError(error: Error, depth: number): Error {
+  const copy = Object.create(Object.getPrototypeOf(error)) as Error;
+  // `name` and `message` too when they are inherited accessors (DOMException):
+  // on the copy, those would throw.
+  for (const key of new Set<PropertyKey>([...Reflect.ownKeys(error), "name", "message"])) {
+    if (key === "stack") continue;
+    let value: unknown;
+    try {
+      value = (error as unknown as Record<PropertyKey, unknown>)[key];
+    } catch {
+      continue;
+    }
+    if (key === "cause" && value instanceof Error) {
+      value = depth < 8 ? detachError(value, depth + 1) : String(value);
+    } else if ((typeof value === "object" && value !== null) || typeof value === "function") {
+      continue;
+    }
+    Object.defineProperty(copy, key, { value, writable: true, configurable: true });
+  }
+  let stack: string;
+  try {
+    stack = typeof error.stack === "string" ? error.stack : String(error);
+  } catch {
+    stack = "";
+  }
+  Object.defineProperty(copy, "stack", { value: stack, writable: true, configurable: true });
+  return copy;
 }
 
 const registry = new FinalizationRegistry<DebugInfo>((info) => {

@@ -99,7 +99,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   #last: Link | null = null;
   #runningCallbacks = false;
   #suppressAlreadyCalled = false;
-  #canceller: ((d: Deferred<T>) => void) | undefined;
+  // Typed loosely so that Deferred<T> stays covariant in T, as Promise<T> is:
+  // a Deferred<string> must be usable where a Deferred<unknown> is expected.
+  // deno-lint-ignore no-explicit-any
+  #canceller: ((d: Deferred<any>) => void) | undefined;
   #chainedTo: Deferred<unknown> | null = null;
   #debugInfo: DebugInfo | undefined = undefined;
   #creator: string | undefined = undefined;
@@ -107,7 +110,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   static {
     takeHook = (d) => {
-      if (!d.#called || d.#paused > 0 || d.#first !== null || d.#result instanceof Deferred) {
+      if (!d.#called || d.#paused > 0 || d.#first !== null || d.#waiting) {
         return _NO_RESULT;
       }
       const result = d.#result;
@@ -299,8 +302,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
       if (canceller !== undefined) canceller(this);
       else this.#suppressAlreadyCalled = true;
       if (!this.#called) this.#fire(new Failure(new CancelledError()));
-    } else if (this.#result instanceof Deferred) {
-      this.#result.cancel();
+    } else if (this.#waiting) {
+      (this.#result as Deferred<unknown>).cancel();
     }
   }
 
@@ -443,9 +446,16 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /** A short description of the state, for logs. */
   toString(): string {
     if (!this.#called) return "Deferred { waiting for a result }";
-    if (this.#result instanceof Deferred) return "Deferred { waiting on another Deferred }";
+    if (this.#waiting) return "Deferred { waiting on another Deferred }";
     if (this.#result instanceof Failure) return `Deferred { failed: ${this.#result} }`;
     return `Deferred { result: ${String(this.#result)} }`;
+  }
+
+  // Whether this Deferred's result is a Deferred it is waiting on, as
+  // opposed to a Deferred given as a plain value (`callback(otherDeferred)`,
+  // `execute(() => otherDeferred)`), which is a result like any other.
+  get #waiting(): boolean {
+    return this.#chainedTo !== null && this.#result === this.#chainedTo;
   }
 
   #settleLate(result: unknown): void {
@@ -549,6 +559,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
           const fn = (failed ? link.eb : link.cb) as AnyFn | null;
           if (fn === null) continue;
           const args = (failed ? link.ebArgs : link.cbArgs) as unknown[] | undefined;
+          current.#result = result; // what `d.result` shows inside the callback
           try {
             result = args === undefined ? fn(result) : fn(result, ...args);
           } catch (error) {
@@ -569,7 +580,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
               continue;
             }
             if (inner !== undefined) {
-              if (!inner.#called || inner.#paused > 0 || inner.#result instanceof Deferred) {
+              if (!inner.#called || inner.#paused > 0 || inner.#waiting) {
                 // Not ready: wait for it, resuming from a CONTINUE marker.
                 result = inner;
                 current.#paused++;
@@ -602,9 +613,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
         continue;
       }
       const result = current.#result;
-      if (result instanceof Failure) {
-        if (!delivered.has(result)) current.#noteFailure(result);
+      if (result instanceof Failure && !delivered.has(result)) {
+        current.#noteFailure(result);
       } else if (current.#debugInfo !== undefined) {
+        // A success, or a failure that `then()` has handed to an awaiter.
         current.#debugInfo.failResult = undefined;
       }
       if (chain === null || chain.length === 0) return;

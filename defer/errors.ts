@@ -17,6 +17,8 @@ import type { Failure } from "./failure.ts";
  */
 export class AlreadyCalledError extends Error {
   /**
+   * Makes the error; `callback()` and `errback()` build it themselves.
+   *
    * @param message What was called twice, with debugging detail if any.
    */
   constructor(message = "Deferred has already been called") {
@@ -42,7 +44,11 @@ export class AlreadyCalledError extends Error {
  * ```
  */
 export class CancelledError extends Error {
-  /** @param message Why, if known. */
+  /**
+   * Makes the error; `cancel()` builds it itself.
+   *
+   * @param message Why, if known.
+   */
   constructor(message = "Deferred was cancelled") {
     super(message);
     this.name = "CancelledError";
@@ -68,6 +74,8 @@ export class TimeoutError extends Error {
   readonly seconds: number | undefined;
 
   /**
+   * Makes the error, naming what timed out and after how long.
+   *
    * @param seconds How long was waited.
    * @param what What timed out, for the message.
    * @param options The `cause`, if any.
@@ -106,6 +114,8 @@ export class FirstError extends Error {
   readonly index: number;
 
   /**
+   * Makes the error from the first failure and where it came from.
+   *
    * @param subFailure The input's failure.
    * @param index The input's position.
    */
@@ -136,7 +146,11 @@ export class FailureGroup extends Error {
   /** The failures, in input order. */
   readonly failures: Failure[];
 
-  /** @param failures The failures, in input order. */
+  /**
+   * Makes the error from every input's failure.
+   *
+   * @param failures The failures, in input order.
+   */
   constructor(failures: Failure[]) {
     super(`All ${failures.length} Deferreds failed`);
     this.name = "FailureGroup";
@@ -158,7 +172,11 @@ export class FailureGroup extends Error {
  * ```
  */
 export class QueueOverflow extends Error {
-  /** @param message What overflowed. */
+  /**
+   * Makes the error; `DeferredQueue.put()` builds it itself.
+   *
+   * @param message What overflowed.
+   */
   constructor(message = "DeferredQueue is full") {
     super(message);
     this.name = "QueueOverflow";
@@ -179,7 +197,11 @@ export class QueueOverflow extends Error {
  * ```
  */
 export class QueueUnderflow extends Error {
-  /** @param message What underflowed. */
+  /**
+   * Makes the error; `DeferredQueue.get()` builds it itself.
+   *
+   * @param message What underflowed.
+   */
   constructor(message = "DeferredQueue has too many waiting getters") {
     super(message);
     this.name = "QueueUnderflow";
@@ -199,7 +221,11 @@ export class QueueUnderflow extends Error {
  * ```
  */
 export class NotACoroutineError extends TypeError {
-  /** @param message What was given. */
+  /**
+   * Makes the error; `ensureDeferred()` builds it itself.
+   *
+   * @param message What was given.
+   */
   constructor(message = "Expected a Deferred, a PromiseLike or a generator") {
     super(message);
     this.name = "NotACoroutineError";

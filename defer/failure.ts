@@ -88,7 +88,7 @@ export class Failure {
    * @param types Classes or error names to test, in order.
    * @returns The first matching entry of `types`, or `null`.
    */
-  check<T extends FailureType>(...types: T[]): T | null {
+  check<T extends FailureType[]>(...types: T): T[number] | null {
     for (const type of types) {
       if (typeof type === "string") {
         if (matchesName(this.value, type)) return type;
@@ -107,7 +107,7 @@ export class Failure {
    * @returns The first matching entry of `types`.
    * @throws The original value when none matches.
    */
-  trap<T extends FailureType>(...types: T[]): T {
+  trap<T extends FailureType[]>(...types: T): T[number] {
     const found = this.check(...types);
     if (found === null) throw this.value;
     return found;

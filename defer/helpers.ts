@@ -88,8 +88,9 @@ export function maybeDeferred<R, A extends unknown[]>(
 
 /**
  * Calls `fn(...args)` and wraps its return value (or thrown error) in a fired
- * Deferred. Unlike {@linkcode maybeDeferred}, a returned Deferred is not
- * waited on specially: it becomes the result, and the chain then waits on it.
+ * Deferred. Unlike {@linkcode maybeDeferred}, nothing returned is waited on:
+ * a returned Deferred or Promise is itself the result, handed to the
+ * callbacks as a plain value (as in Twisted 24.7 and later).
  *
  * @param fn The function to call.
  * @param args Its arguments.
