@@ -1,0 +1,68 @@
+/**
+ * Protocols and the factories that make them: the classes you subclass to
+ * speak a network protocol, as in Twisted.
+ *
+ * A {@linkcode Protocol} handles one connection: `connectionMade`,
+ * `dataReceived` for each chunk of bytes, `connectionLost`. A
+ * {@linkcode Factory} makes one protocol per connection and holds what they
+ * share; a {@linkcode ClientFactory} also hears how connection attempts go,
+ * and a {@linkcode ReconnectingClientFactory} reconnects with a back-off.
+ * {@linkcode ClientCreator} connects a single protocol without a factory.
+ * UDP and child processes have their own base classes,
+ * {@linkcode DatagramProtocol} and {@linkcode ProcessProtocol}.
+ *
+ * @example An echo protocol served by a factory
+ * ```ts
+ * import { Factory, Protocol } from "@torsion/torsion/protocols";
+ * import assert from "node:assert/strict";
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ * }
+ * const factory = Factory.forProtocol(Echo);
+ * assert.ok(factory.buildProtocol({ type: "TCP", host: "127.0.0.1", port: 1 }) instanceof Echo);
+ * // reactor.listenTCP(8000, factory);
+ * ```
+ *
+ * @module
+ */
+
+// The shapes the reactor deals in, so protocol authors find them here too.
+export type {
+  Address,
+  ClientFactoryLike,
+  Connector,
+  ConnectorState,
+  Consumer,
+  FactoryLike,
+  IPAddress,
+  ListeningPort,
+  Producer,
+  ProtocolLike,
+  PullProducer,
+  PushProducer,
+  TCPTransport,
+  Transport,
+  UNIXAddress,
+} from "../reactor/interfaces.ts";
+
+// The defer types that protocol signatures use.
+export type {
+  AddCallbacksOptions,
+  CallbackResult,
+  Deferred,
+  DelayedCall,
+  Failure,
+  FailureType,
+  ReactorTime,
+} from "../defer/mod.ts";
+
+// Protocols and factories.
+export { Protocol } from "./protocol.ts";
+export { ClientFactory, Factory, ServerFactory } from "./factory.ts";
+export { ReconnectingClientFactory } from "./reconnecting_client_factory.ts";
+export { ClientCreator, type ConnectTCPOptions, type TCPClientReactor } from "./client_creator.ts";
+export { DatagramProtocol, type DatagramTransport } from "./datagram_protocol.ts";
+export { ProcessProtocol, type ProcessTransport } from "./process_protocol.ts";
