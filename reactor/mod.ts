@@ -6,3 +6,34 @@
  */
 export type { DelayedCall, ReactorTime } from "../defer/time.ts";
 // Each part of the reactor adds its export lines below.
+export { Clock } from "./clock.ts";
+export { AlreadyCalled, AlreadyCancelled } from "./delayed_call.ts";
+export { LoopingCall } from "./looping_call.ts";
+export { deferLater } from "./defer_later.ts";
+export {
+  coiterate,
+  cooperate,
+  CooperativeTask,
+  Cooperator,
+  type CooperatorOptions,
+  type CooperatorScheduler,
+  NotPaused,
+  SchedulerError,
+  SchedulerStopped,
+  TaskDone,
+  TaskFailed,
+  TaskFinished,
+  TaskStopped,
+} from "./cooperator.ts";
+export { DenoReactor, type DenoReactorOptions, reactor, type RunOptions } from "./deno_reactor.ts";
+export type { TriggerId, TriggerPhase } from "./_event_triggers.ts";
+export { ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning } from "./errors.ts";
+export { react, type ReactOptions } from "./react.ts";
+export { ThreadPool } from "./thread_pool.ts";
+export {
+  callInThread,
+  deferToThread,
+  getThreadPool,
+  shutdownThreadPool,
+  suggestThreadPoolSize,
+} from "./threads.ts";
