@@ -8,7 +8,7 @@ import {
   deferLater,
   deferToThread,
   type DenoReactor,
-  Failure,
+  type Failure,
   gatherResults,
   inlineCallbacks,
   LoopingCall,
