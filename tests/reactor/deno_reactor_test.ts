@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Deferred } from "../../defer/mod.ts";
+import { Deferred, TimeoutError } from "../../defer/mod.ts";
 import type { DelayedCall, ReactorTime } from "../../defer/time.ts";
 import { DenoReactor, reactor as defaultReactor } from "../../reactor/deno_reactor.ts";
 import {
@@ -420,4 +420,21 @@ Deno.test("DenoReactor (subprocess): the whole lifecycle of the process-wide rea
     stderr,
     /Unhandled error in a disconnect hook:\nError: simulated disconnect failure/,
   );
+});
+
+Deno.test("Deferred.addTimeout() on the real reactor fails with TimeoutError", async () => {
+  const slow = new Deferred<string>();
+  const started = defaultReactor.seconds();
+  slow.addTimeout(0.02, defaultReactor);
+  await assert.rejects(async () => await slow, TimeoutError);
+  assert.ok(defaultReactor.seconds() - started >= 0.015, "timed out too early");
+  assert.equal(defaultReactor.getDelayedCalls().length, 0);
+});
+
+Deno.test("Deferred.addTimeout() on the real reactor cancels its timer when the result comes first", async () => {
+  const quick = new Deferred<string>().addTimeout(5, defaultReactor);
+  assert.equal(defaultReactor.getDelayedCalls().length, 1);
+  defaultReactor.callLater(0.001, () => quick.callback("in time"));
+  assert.equal(await quick, "in time");
+  assert.equal(defaultReactor.getDelayedCalls().length, 0);
 });
