@@ -66,3 +66,15 @@ export { ReconnectingClientFactory } from "./reconnecting_client_factory.ts";
 export { ClientCreator, type ConnectTCPOptions, type TCPClientReactor } from "./client_creator.ts";
 export { DatagramProtocol, type DatagramTransport } from "./datagram_protocol.ts";
 export { ProcessProtocol, type ProcessTransport } from "./process_protocol.ts";
+
+// Framing: lines, netstrings and length-prefixed strings.
+export { LineReceiver } from "./line_receiver.ts";
+export { LineOnlyReceiver } from "./line_only_receiver.ts";
+export { NetstringParseError, NetstringReceiver } from "./netstring_receiver.ts";
+export {
+  Int16StringReceiver,
+  Int32StringReceiver,
+  Int8StringReceiver,
+  IntNStringReceiver,
+  StringTooLongError,
+} from "./int_string_receiver.ts";

@@ -1,0 +1,513 @@
+// Byte-level interop of torsion's framing receivers with real Twisted, run by
+// /usr/bin/python3. The Deno side drives torsion protocol objects over raw
+// Deno.connect / Deno.listen sockets through a small adapter transport, so it
+// tests the parsers and senders themselves, in both directions; it can move to
+// reactor.listenTCP / connectTCP once those are the way tests make sockets.
+//
+// A missing Twisted is a failure, never a skip.
+import assert from "node:assert/strict";
+import {
+  Int16StringReceiver,
+  Int32StringReceiver,
+  Int8StringReceiver,
+  IntNStringReceiver,
+  LineReceiver,
+  type NetstringParseError,
+  NetstringReceiver,
+} from "../../protocols/mod.ts";
+import type { Address, Transport } from "../../reactor/interfaces.ts";
+import {
+  bytes,
+  concat,
+  FramingTransport,
+  hex,
+  latin1,
+  randInt,
+  randomChunks,
+  rng,
+} from "../protocols/_framing_fakes.ts";
+
+const PYTHON = "/usr/bin/python3";
+const HERE = new URL(".", import.meta.url).pathname;
+const TWISTED_MISSING = "python3-twisted is not installed: apt-get install -y python3-twisted";
+const SUBPROCESS_TIMEOUT_MS = 60_000;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+// --- Subprocesses ---------------------------------------------------------------
+
+/** A Python child with a time limit: it is killed if it outlives `timeoutMs`. */
+class Python {
+  readonly child: Deno.ChildProcess;
+  readonly stderr: Promise<string>;
+  readonly status: Promise<Deno.CommandStatus>;
+  #stdout: ReadableStreamDefaultReader<string>;
+  #text = "";
+  #timer: ReturnType<typeof setTimeout>;
+  #timedOut = false;
+
+  constructor(args: string[], stdin: string | null, timeoutMs = SUBPROCESS_TIMEOUT_MS) {
+    const controller = new AbortController();
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    try {
+      this.child = new Deno.Command(PYTHON, {
+        args,
+        cwd: HERE,
+        stdin: stdin === null ? "null" : "piped",
+        stdout: "piped",
+        stderr: "piped",
+        signal: controller.signal,
+      }).spawn();
+    } catch (error) {
+      clearTimeout(this.#timer);
+      if (error instanceof Deno.errors.NotFound) {
+        throw new Error(`${TWISTED_MISSING} (${PYTHON} was not found)`);
+      }
+      throw error;
+    }
+    if (stdin !== null) {
+      const writer = this.child.stdin.getWriter();
+      writer.write(encoder.encode(stdin)).then(() => writer.close()).catch(() => {});
+    }
+    this.#stdout = this.child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    this.stderr = new Response(this.child.stderr).text();
+    this.status = this.child.status.finally(() => clearTimeout(this.#timer));
+  }
+
+  /** Kills the process unless it has already exited, and waits for it. */
+  async close(): Promise<void> {
+    try {
+      this.child.kill();
+    } catch {
+      // It has already exited.
+    }
+    await this.status;
+    await this.stderr;
+    await this.#stdout.cancel().catch(() => {});
+  }
+
+  /** The next line of standard output. */
+  async readLine(): Promise<string> {
+    while (!this.#text.includes("\n")) {
+      const { value, done } = await this.#stdout.read();
+      if (done) throw new Error(`The Python peer ended early:\n${await this.stderr}`);
+      this.#text += value;
+    }
+    const at = this.#text.indexOf("\n");
+    const line = this.#text.slice(0, at);
+    this.#text = this.#text.slice(at + 1);
+    return line;
+  }
+
+  /** The rest of standard output, once the process has exited successfully. */
+  async finish(): Promise<string> {
+    for (;;) {
+      const { value, done } = await this.#stdout.read();
+      if (done) break;
+      this.#text += value;
+    }
+    const status = await this.status;
+    const stderr = await this.stderr;
+    if (this.#timedOut) throw new Error(`The Python peer timed out:\n${stderr}`);
+    if (!status.success) throw new Error(`The Python peer failed (${status.code}):\n${stderr}`);
+    return this.#text;
+  }
+}
+
+let twistedChecked: Promise<void> | null = null;
+
+/** Fails (never skips) when Twisted cannot be imported by /usr/bin/python3. */
+function requireTwisted(): Promise<void> {
+  twistedChecked ??= (async () => {
+    const python = new Python(["-c", "import twisted.protocols.basic"], null, 30_000);
+    try {
+      await python.finish();
+    } catch (error) {
+      throw new Error(`${TWISTED_MISSING}\n${(error as Error).message}`);
+    }
+  })();
+  return twistedChecked;
+}
+
+async function runOracle<T>(job: unknown): Promise<T> {
+  await requireTwisted();
+  const python = new Python([`${HERE}framing_oracle.py`], JSON.stringify(job));
+  return JSON.parse(await python.finish()) as T;
+}
+
+// --- Sockets ------------------------------------------------------------------
+
+/** The smallest transport over a Deno.Conn: writes in order, records them. */
+class SocketTransport implements Transport {
+  disconnecting = false;
+  sent: Uint8Array[] = [];
+  #writes: Promise<void> = Promise.resolve();
+
+  constructor(readonly conn: Deno.Conn) {}
+
+  write(data: Uint8Array | string): void {
+    const chunk = typeof data === "string" ? encoder.encode(data) : data.slice();
+    this.sent.push(chunk);
+    this.#writes = this.#writes.then(async () => {
+      for (let done = 0; done < chunk.length;) done += await this.conn.write(chunk.subarray(done));
+    });
+  }
+  /** Resolves when every write has reached the socket. */
+  flushed(): Promise<void> {
+    return this.#writes;
+  }
+  writeSequence(chunks: Iterable<Uint8Array | string>): void {
+    for (const chunk of chunks) this.write(chunk);
+  }
+  loseConnection(): void {
+    this.disconnecting = true;
+  }
+  abortConnection(): void {
+    this.disconnecting = true;
+  }
+  loseWriteConnection(): void {}
+  getPeer(): Address {
+    return { type: "TCP", host: "127.0.0.1", port: 0 };
+  }
+  getHost(): Address {
+    return { type: "TCP", host: "127.0.0.1", port: 0 };
+  }
+  registerProducer(): void {}
+  unregisterProducer(): void {}
+  pauseProducing(): void {}
+  resumeProducing(): void {}
+  stopProducing(): void {}
+}
+
+/** Reads into the protocol until `done()` or end of stream; returns the raw bytes. */
+async function pump(
+  conn: Deno.Conn,
+  protocol: { dataReceived(data: Uint8Array): unknown },
+  done: () => boolean,
+): Promise<Uint8Array> {
+  const buffer = new Uint8Array(64 * 1024);
+  const raw: Uint8Array[] = [];
+  while (!done()) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    const chunk = buffer.slice(0, n);
+    raw.push(chunk);
+    protocol.dataReceived(chunk);
+  }
+  return concat(raw);
+}
+
+// --- The three protocols, on the torsion side ---------------------------------
+
+type Kind = "line" | "netstring" | "int32";
+
+interface Peer {
+  protocol: LineReceiver | NetstringReceiver | Int32StringReceiver;
+  /** What was received: decoded lines, or hex strings. */
+  received: string[];
+  send(message: Uint8Array): void;
+}
+
+/** A torsion peer of `kind`; with `echo`, it sends back each message it gets. */
+function torsionPeer(kind: Kind, echo: boolean): Peer {
+  const received: string[] = [];
+  if (kind === "line") {
+    const protocol = new LineReceiver();
+    protocol.MAX_LENGTH = 1 << 20;
+    protocol.lineReceived = (line) => {
+      received.push(line);
+      if (echo) protocol.sendLine(line);
+    };
+    return { protocol, received, send: (m) => protocol.sendLine(m) };
+  }
+  const protocol = kind === "netstring" ? new NetstringReceiver() : new Int32StringReceiver();
+  protocol.stringReceived = (s) => {
+    received.push(hex(s));
+    if (echo) protocol.sendString(s);
+  };
+  return { protocol, received, send: (m) => protocol.sendString(m) };
+}
+
+/** How torsion frames `messages`, through a recording transport. */
+function torsionFraming(kind: Kind, messages: Uint8Array[]): Uint8Array {
+  const peer = torsionPeer(kind, false);
+  const t = new FramingTransport();
+  peer.protocol.makeConnection(t);
+  for (const m of messages) peer.send(m);
+  return t.value();
+}
+
+/** What the torsion side should record for each message. */
+function expectedReceived(kind: Kind, messages: Uint8Array[]): string[] {
+  return messages.map((m) => (kind === "line" ? decoder.decode(m) : hex(m)));
+}
+
+function messagesFor(kind: Kind, direction: "to twisted" | "from twisted"): Uint8Array[] {
+  const many = Array.from({ length: 500 }, (_, i) => bytes(`message number ${i}`));
+  if (kind === "line") {
+    const lines = [
+      bytes("hello"),
+      bytes(""),
+      bytes("héllo wörld ☃ 😀"),
+      bytes("ends with a carriage return\r"),
+      bytes("a lone \r inside"),
+      bytes("\ttab and \u0000 NUL"),
+      bytes("x".repeat(20_000)),
+      ...many,
+    ];
+    // Invalid UTF-8 goes to Twisted and comes back as bytes; torsion decodes it.
+    if (direction === "to twisted") {
+      lines.push(Uint8Array.of(0xff, 0xfe, 0x41), Uint8Array.of(0xc3));
+    }
+    return lines;
+  }
+  return [
+    bytes(""),
+    bytes("hello"),
+    Uint8Array.from({ length: 256 }, (_, i) => i),
+    bytes("1:a,"),
+    bytes("\r\n,:"),
+    new Uint8Array(99_999).fill(0x7a),
+    ...many,
+  ];
+}
+
+interface Summary {
+  received: string[];
+  raw: string;
+  brokenPeer: boolean;
+  error?: string;
+}
+
+// --- Tests --------------------------------------------------------------------
+
+for (const kind of ["line", "netstring", "int32"] as const) {
+  const twistedClass =
+    { line: "LineReceiver", netstring: "NetstringReceiver", int32: "Int32StringReceiver" }[
+      kind
+    ];
+
+  Deno.test(`${twistedClass}: torsion sends to Twisted and parses its echo, byte for byte`, async () => {
+    await requireTwisted();
+    const messages = messagesFor(kind, "to twisted");
+    const python = new Python([`${HERE}framing_peer.py`, "server", kind], null);
+    let conn: Deno.Conn | null = null;
+    try {
+      const port = Number(await python.readLine());
+      assert.ok(port > 0, "the Twisted server printed its port");
+      conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const transport = new SocketTransport(conn);
+      const peer = torsionPeer(kind, false);
+      peer.protocol.makeConnection(transport);
+      for (const m of messages) peer.send(m);
+      const raw = await pump(conn, peer.protocol, () => peer.received.length >= messages.length);
+      await transport.flushed();
+      conn.close();
+      conn = null;
+      const summary = JSON.parse(await python.finish()) as Summary;
+
+      const framing = torsionFraming(kind, messages);
+      assert.equal(summary.error, undefined);
+      assert.equal(summary.brokenPeer, false);
+      assert.deepEqual(summary.received, messages.map(hex), "Twisted parsed torsion's framing");
+      assert.equal(
+        summary.raw,
+        hex(concat(transport.sent)),
+        "Twisted got exactly what torsion sent",
+      );
+      assert.equal(hex(concat(transport.sent)), hex(framing));
+      assert.equal(hex(raw), hex(framing), "Twisted's echo is framed as torsion frames");
+      assert.deepEqual(peer.received, expectedReceived(kind, messages), "torsion parsed Twisted");
+    } finally {
+      conn?.close();
+      await python.close();
+    }
+  });
+
+  Deno.test(`${twistedClass}: Twisted sends to torsion and parses its echo, byte for byte`, async () => {
+    await requireTwisted();
+    const messages = messagesFor(kind, "from twisted");
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const python = new Python(
+      [`${HERE}framing_peer.py`, "client", kind, String(listener.addr.port)],
+      JSON.stringify({ messages: messages.map(hex) }),
+    );
+    let conn: Deno.Conn | null = null;
+    try {
+      const accepted = listener.accept();
+      const exited = python.status.then(() => null);
+      conn = await Promise.race([accepted, exited]);
+      if (conn === null) {
+        listener.close();
+        await accepted.catch(() => {});
+        throw new Error(`The Twisted client did not connect:\n${await python.stderr}`);
+      }
+      const transport = new SocketTransport(conn);
+      const peer = torsionPeer(kind, true);
+      peer.protocol.makeConnection(transport);
+      const raw = await pump(conn, peer.protocol, () => false);
+      await transport.flushed();
+      conn.close();
+      conn = null;
+      const summary = JSON.parse(await python.finish()) as Summary;
+
+      const framing = torsionFraming(kind, messages);
+      assert.deepEqual(peer.received, expectedReceived(kind, messages), "torsion parsed Twisted");
+      assert.equal(hex(raw), hex(framing), "Twisted frames as torsion frames");
+      assert.equal(summary.error, undefined);
+      assert.equal(summary.brokenPeer, false);
+      assert.deepEqual(summary.received, messages.map(hex), "Twisted parsed torsion's echo");
+      assert.equal(summary.raw, hex(framing), "Twisted got torsion's echo byte for byte");
+    } finally {
+      conn?.close();
+      try {
+        listener.close();
+      } catch {
+        // already closed
+      }
+      await python.close();
+    }
+  });
+}
+
+// --- Differential fuzz: the same chunked garbage through Twisted and torsion ---
+
+interface Case {
+  max: number;
+  delimiter?: string;
+  chunks: string[];
+}
+
+function fromHex(h: string): Uint8Array {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+function pickFrom(random: () => number, alphabet: Uint8Array, n: number): number[] {
+  return Array.from({ length: n }, () => alphabet[randInt(random, 0, alphabet.length - 1)]);
+}
+
+function makeCases(kind: string, count: number, seed: number): Case[] {
+  const random = rng(seed);
+  const cases: Case[] = [];
+  for (let n = 0; n < count; n++) {
+    let stream: Uint8Array;
+    let max: number;
+    let delimiter: string | undefined;
+    if (kind === "line") {
+      const delimiters = ["0d0a", "0a", "616162", "ff00"];
+      delimiter = delimiters[n % delimiters.length];
+      max = randInt(random, 1, 40);
+      // Half ASCII (the decoded-text path), half not.
+      const alphabet = Math.floor(n / 4) % 2 === 0
+        ? latin1("aab\r\n\xff\x00\xc3\xa9x")
+        : latin1("aab\r\n\x00x");
+      stream = Uint8Array.from(pickFrom(random, alphabet, randInt(random, 0, 80)));
+    } else if (kind === "netstring") {
+      max = [1, 5, 9, 10, 11, 12, 50, 99, 100, 101, 99999][n % 11];
+      const alphabet = Uint8Array.from([...bytes("0123456789:,a"), 0xff]);
+      const parts: number[] = [];
+      for (let i = randInt(random, 0, 6); i > 0; i--) {
+        const len = random() < 0.1 ? randInt(random, 0, 200) : randInt(random, 0, 12);
+        parts.push(...bytes(`${len}:`), ...pickFrom(random, alphabet, len), 0x2c);
+      }
+      for (let i = random() < 0.3 ? 0 : randInt(random, 1, 3); i > 0 && parts.length > 0; i--) {
+        const at = randInt(random, 0, parts.length - 1);
+        const what = randInt(random, 0, 2);
+        if (what === 0) parts[at] = pickFrom(random, alphabet, 1)[0];
+        else if (what === 1) parts.splice(at, 1);
+        else parts.splice(at, 0, pickFrom(random, alphabet, 1)[0]);
+      }
+      stream = Uint8Array.from(parts);
+    } else {
+      const size = { int8: 1, int16: 2, int32: 4 }[kind]!;
+      max = randInt(random, 0, 20);
+      const parts: number[] = [];
+      for (let i = randInt(random, 0, 6); i > 0; i--) {
+        const len = random() < 0.15
+          ? randInt(random, 0, 65535 >> (size === 1 ? 8 : 0))
+          : randInt(random, 0, 18);
+        for (let k = size - 1; k >= 0; k--) parts.push(k >= 2 ? 0 : (len >> (8 * k)) & 0xff);
+        for (let k = 0; k < Math.min(len, 25); k++) parts.push(randInt(random, 0, 255));
+      }
+      stream = Uint8Array.from(parts);
+    }
+    const chunks = randomChunks(stream, random, n % 10 === 0 ? 1 : randInt(random, 1, 24));
+    cases.push({ max, delimiter, chunks: chunks.map(hex) });
+  }
+  return cases;
+}
+
+function torsionEvents(kind: string, c: Case): string[] {
+  const events: string[] = [];
+  const t = new FramingTransport();
+  let protocol: { dataReceived(data: Uint8Array): unknown; makeConnection(t: Transport): void };
+  if (kind === "line") {
+    const p = new LineReceiver();
+    p.delimiter = fromHex(c.delimiter!);
+    p.MAX_LENGTH = c.max;
+    p.lineReceived = (line) => void events.push(`line ${line}`);
+    p.lineLengthExceeded = (line) => {
+      events.push("exceeded");
+      return LineReceiver.prototype.lineLengthExceeded.call(p, line);
+    };
+    protocol = p;
+  } else if (kind === "netstring") {
+    const p = new NetstringReceiver();
+    p.MAX_LENGTH = c.max;
+    p.stringReceived = (s) => void events.push(`string ${hex(s)}`);
+    p.handleParseError = (e: NetstringParseError) => {
+      events.push("error");
+      NetstringReceiver.prototype.handleParseError.call(p, e);
+    };
+    protocol = p;
+  } else {
+    const cls = {
+      int8: Int8StringReceiver,
+      int16: Int16StringReceiver,
+      int32: Int32StringReceiver,
+    }[
+      kind
+    ]!;
+    const p = new cls();
+    p.MAX_LENGTH = c.max;
+    p.stringReceived = (s) => void events.push(`string ${hex(s)}`);
+    p.lengthLimitExceeded = (n) => {
+      events.push(`limit ${n}`);
+      IntNStringReceiver.prototype.lengthLimitExceeded.call(p, n);
+    };
+    protocol = p;
+  }
+  protocol.makeConnection(t);
+  for (const chunk of [...c.chunks.map(fromHex), new Uint8Array(0)]) {
+    if (t.disconnecting) break;
+    protocol.dataReceived(chunk);
+  }
+  if (t.disconnecting) events.push("lost");
+  return events;
+}
+
+for (const kind of ["line", "netstring", "int8", "int16", "int32"]) {
+  Deno.test(`torsion and Twisted give the same events for 2000 chunked garbage ${kind} inputs`, async () => {
+    const cases = makeCases(kind, 2000, kind.length * 7919);
+    const twisted = await runOracle<string[][]>({ kind, cases });
+    assert.equal(twisted.length, cases.length);
+    let lost = 0;
+    for (let i = 0; i < cases.length; i++) {
+      const expected = twisted[i].map((e) =>
+        e.startsWith("line ") ? `line ${decoder.decode(fromHex(e.slice(5)))}` : e
+      );
+      if (expected.includes("lost")) lost++;
+      assert.deepEqual(
+        torsionEvents(kind, cases[i]),
+        expected,
+        `case #${i}: ${JSON.stringify(cases[i])}`,
+      );
+    }
+    assert.ok(lost > 200 && lost < 1800, `${lost} of 2000 lost the connection`);
+  });
+}
