@@ -63,7 +63,7 @@ export type {
 export { Protocol } from "./protocol.ts";
 export { ClientFactory, Factory, ServerFactory } from "./factory.ts";
 export { ReconnectingClientFactory } from "./reconnecting_client_factory.ts";
-export { ClientCreator, type ConnectTCPOptions, type TCPClientReactor } from "./client_creator.ts";
+export { ClientCreator, type TCPClientReactor } from "./client_creator.ts";
 export { DatagramProtocol, type DatagramTransport } from "./datagram_protocol.ts";
 export { ProcessProtocol, type ProcessTransport } from "./process_protocol.ts";
 
@@ -78,3 +78,23 @@ export {
   IntNStringReceiver,
   StringTooLongError,
 } from "./int_string_receiver.ts";
+
+// Policies: timeouts, wrapping, throttling, connection limits.
+export {
+  type CallLaterClock,
+  ConnectionTimeout,
+  type MixinBase,
+  TimeoutMixin,
+  type TimeoutMixinMembers,
+} from "./timeout_mixin.ts";
+export { type ProtocolRegistry, ProtocolWrapper, WrappingFactory } from "./wrapping_factory.ts";
+export {
+  ThrottlingFactory,
+  type ThrottlingFactoryOptions,
+  ThrottlingProtocol,
+} from "./throttling_factory.ts";
+export { LimitTotalConnectionsFactory } from "./limit_total_connections_factory.ts";
+export { TimeoutFactory, type TimeoutFactoryOptions, TimeoutProtocol } from "./timeout_factory.ts";
+
+// The inetd services of wire.
+export { Chargen, Daytime, Discard, Echo, QOTD, Time, Who } from "./wire.ts";
