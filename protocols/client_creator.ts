@@ -2,15 +2,8 @@ import { Deferred } from "../defer/deferred.ts";
 import type { Failure } from "../defer/failure.ts";
 import type { DelayedCall, ReactorTime } from "../defer/time.ts";
 import type { Address, ClientFactoryLike, Connector, ProtocolLike } from "../reactor/interfaces.ts";
+import type { ConnectTCPOptions } from "../reactor/tcp.ts";
 import { ClientFactory } from "./factory.ts";
-
-/** Options of a TCP connection attempt, as `reactor.connectTCP` takes them. */
-export interface ConnectTCPOptions {
-  /** Seconds to wait for the connection before failing with `TimeoutError` (default 30). */
-  timeout?: number;
-  /** The local address to connect from. */
-  bindAddress?: { host: string; port: number };
-}
 
 /**
  * What {@linkcode ClientCreator} needs of a reactor: TCP connections, and

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { ConnectTCPOptions } from "../../reactor/tcp.ts";
 import { CancelledError } from "../../defer/errors.ts";
 import { Failure } from "../../defer/failure.ts";
 import type { DelayedCall } from "../../defer/time.ts";
@@ -6,7 +7,6 @@ import {
   ClientCreator,
   type ClientFactoryLike,
   type Connector,
-  type ConnectTCPOptions,
   Protocol,
   type TCPClientReactor,
 } from "../../protocols/mod.ts";
@@ -80,13 +80,13 @@ Deno.test("ClientCreator.connectTCP() passes host, port and options to the react
   const reactor = new FakeReactor();
   new ClientCreator(reactor, Greeter).connectTCP("example.com", 80, {
     timeout: 5,
-    bindAddress: { host: "10.0.0.2", port: 0 },
+    bindAddress: ["10.0.0.2", 0],
   });
   assert.equal(reactor.attempts.length, 1);
   const a = reactor.attempts[0];
   assert.equal(a.host, "example.com");
   assert.equal(a.port, 80);
-  assert.deepEqual(a.options, { timeout: 5, bindAddress: { host: "10.0.0.2", port: 0 } });
+  assert.deepEqual(a.options, { timeout: 5, bindAddress: ["10.0.0.2", 0] });
 });
 
 Deno.test("ClientCreator.connectTCP() fires with the protocol after connectionMade", () => {
