@@ -64,6 +64,7 @@ export { Protocol } from "./protocol.ts";
 export { ClientFactory, Factory, ServerFactory } from "./factory.ts";
 export { ReconnectingClientFactory } from "./reconnecting_client_factory.ts";
 export { ClientCreator, type TCPClientReactor } from "./client_creator.ts";
+export type { ConnectTCPOptions } from "../reactor/tcp.ts";
 export { DatagramProtocol, type DatagramTransport } from "./datagram_protocol.ts";
 export { ProcessProtocol, type ProcessTransport } from "./process_protocol.ts";
 
@@ -98,3 +99,37 @@ export { TimeoutFactory, type TimeoutFactoryOptions, TimeoutProtocol } from "./t
 
 // The inetd services of wire.
 export { Chargen, Daytime, Discard, Echo, QOTD, Time, Who } from "./wire.ts";
+
+// The HTTP client: Agent, its pool and redirects, Response, getPage.
+export {
+  Agent,
+  type AgentLike,
+  type AgentOptions,
+  BadResponseVersion,
+  type ClientRequest,
+  DataLoss,
+  getPage,
+  type GetPageOptions,
+  Headers,
+  type HeadersLike,
+  type HTTPClientReactor,
+  HTTPConnectionPool,
+  HTTPError,
+  InfiniteRedirection,
+  PageRedirect,
+  ParseError,
+  PartialDownloadError,
+  PotentialDataLoss,
+  readBody,
+  RedirectAgent,
+  RedirectWithNoLocation,
+  RequestNotSent,
+  Response,
+  type ResponseBodyProducer,
+  type ResponseBodyProtocol,
+  ResponseDone,
+  ResponseFailed,
+  ResponseNeverReceived,
+  type ResponseOptions,
+  SchemeNotSupported,
+} from "./http_client.ts";

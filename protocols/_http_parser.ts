@@ -1,0 +1,670 @@
+/**
+ * An incremental HTTP/1.x response parser: fed a connection's bytes in chunks
+ * of any size, it reports the response head, the body's bytes and the end of
+ * the response, or throws {@linkcode ParseError}. It knows nothing of
+ * sockets: the HTTP client drives it, and tests feed it directly.
+ *
+ * @module
+ */
+
+/** The most bytes a status line plus headers may take (per response). */
+export const MAX_HEADER_BYTES = 64 * 1024;
+/** The most bytes a chunk-size line may take, extensions included (as Twisted). */
+export const MAX_CHUNK_SIZE_LINE = 1024;
+/** The most bytes the trailer section of a chunked body may take. */
+export const MAX_TRAILER_BYTES = 64 * 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const HTAB = 0x09;
+const EMPTY = new Uint8Array(0);
+
+/** An HTTP token: a method, a header name. */
+export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const VERSION = /^HTTP\/(\d+)\.(\d+)$/;
+const STATUS_CODE = /^\d{3}$/;
+const DIGITS = /^\d+$/;
+const HEX = /^[0-9A-Fa-f]+$/;
+// Chunk extensions: what Twisted allows (visible ASCII, spaces and tabs).
+const CHUNK_EXTENSION = /^[\t\x20-\x7e]*$/;
+
+/**
+ * Raised for bytes that are not a valid HTTP response: a malformed status
+ * line or header, a bad `Content-Length`, a bad chunk size, a chunk not
+ * followed by CRLF, headers over the size limit. As in Twisted, it carries a
+ * short reason and the offending data.
+ *
+ * The HTTP client never lets it out on its own: a request fails with
+ * `ResponseFailed` whose `reasons` hold it.
+ *
+ * @example Checking what was wrong
+ * ```ts
+ * import { ParseError } from "@torsion/torsion/protocols";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new ParseError("Status code is not 3 digits", new TextEncoder().encode("HTTP/1.1 2000 OK"));
+ * assert.equal(e.reason, "Status code is not 3 digits");
+ * assert.match(e.message, /HTTP\/1\.1 2000 OK/);
+ * ```
+ */
+export class ParseError extends Error {
+  /** What was wrong, in a few words. */
+  readonly reason: string;
+  /** The offending bytes (a line, a header, a chunk-size line), as received. */
+  readonly data: Uint8Array;
+
+  /**
+   * Makes the error; the message shows the reason and the start of the data.
+   *
+   * @param reason What was wrong.
+   * @param data The offending bytes.
+   */
+  constructor(reason: string, data: Uint8Array) {
+    super(`${reason}: ${preview(data)}`);
+    this.name = "ParseError";
+    this.reason = reason;
+    this.data = data;
+  }
+}
+
+/**
+ * A {@linkcode ParseError} for a status line whose version is not
+ * `HTTP/1.x`, as Twisted's `BadResponseVersion`.
+ *
+ * @example
+ * ```ts
+ * import { BadResponseVersion, ParseError } from "@torsion/torsion/protocols";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new BadResponseVersion("Not an HTTP version", new TextEncoder().encode("ICY"));
+ * assert.ok(e instanceof ParseError);
+ * ```
+ */
+export class BadResponseVersion extends ParseError {
+  /**
+   * Makes the error.
+   *
+   * @param reason What was wrong.
+   * @param data The version as received.
+   */
+  constructor(reason: string, data: Uint8Array) {
+    super(reason, data);
+    this.name = "BadResponseVersion";
+  }
+}
+
+/** Shows up to 80 bytes of `data`, with control bytes escaped. */
+function preview(data: Uint8Array): string {
+  const shown = latin1(data.subarray(0, 80));
+  const escaped = JSON.stringify(shown).slice(1, -1).replace(/[\x7f-\xff]/g, (c) => {
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+  return data.length > 80 ? `"${escaped}..." (${data.length} bytes)` : `"${escaped}"`;
+}
+
+/**
+ * Decodes bytes as ISO-8859-1, one character per byte, so nothing is lost
+ * (`TextDecoder("latin1")` is windows-1252 and remaps 0x80-0x9f).
+ *
+ * @param bytes The bytes.
+ * @returns The string.
+ */
+export function latin1(bytes: Uint8Array): string {
+  if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
+  }
+  return out;
+}
+
+function concat(pieces: Uint8Array[], last: Uint8Array): Uint8Array {
+  let total = last.length;
+  for (const piece of pieces) total += piece.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  out.set(last, offset);
+  return out;
+}
+
+/**
+ * How the body of a response is delimited: `"none"` (HEAD, 1xx, 204, 304,
+ * `Content-Length: 0`), `"length"` (`Content-Length`), `"chunked"`
+ * (`Transfer-Encoding: chunked`) or `"close"` (read until the connection
+ * closes).
+ */
+export type BodyMode = "none" | "length" | "chunked" | "close";
+
+/** A response's status line and headers, as the parser reports them. */
+export interface ResponseHead {
+  /** The version, as Twisted has it: `["HTTP", 1, 1]`. */
+  readonly version: readonly [protocol: string, major: number, minor: number];
+  /** The status code. */
+  readonly code: number;
+  /** The reason phrase, possibly empty. */
+  readonly phrase: string;
+  /** Every header in the order received, names as sent, values ISO-8859-1 decoded. */
+  readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
+  /** How the body is delimited. */
+  readonly bodyMode: BodyMode;
+  /** The body's length when known: `Content-Length`, or 0 without a body. */
+  readonly length: number | undefined;
+  /** Whether the connection may carry another request after this response. */
+  readonly persistent: boolean;
+}
+
+/** What the parser reports to. */
+export interface ResponseParserHandler {
+  /**
+   * The status line and headers of the final (non-1xx) response have arrived.
+   *
+   * @param head The head.
+   */
+  head(head: ResponseHead): void;
+  /**
+   * Some bytes of the body (transfer coding removed). The array is a view of
+   * the fed chunk: copy it to keep it past the chunk's lifetime.
+   *
+   * @param data The bytes.
+   */
+  body(data: Uint8Array): void;
+  /**
+   * The response is complete. Nothing more is reported.
+   *
+   * @param rest The bytes fed after the end of the response.
+   * @param trailers The trailer fields of a chunked body, in order.
+   */
+  done(rest: Uint8Array, trailers: ReadonlyArray<readonly [name: string, value: string]>): void;
+}
+
+/** Options for {@linkcode HTTPResponseParser}. */
+export interface HTTPResponseParserOptions {
+  /** The request's method: a response to `HEAD` has no body. Default `"GET"`. */
+  method?: string;
+  /** The most bytes the status line and headers may take (default 64 KiB). */
+  maxHeaderBytes?: number;
+}
+
+/**
+ * How a response stood when its connection closed, as
+ * {@linkcode HTTPResponseParser.connectionLost} reports it:
+ * - `"complete"`: the response had ended already;
+ * - `"potentialDataLoss"`: a close-delimited body ended with the connection
+ *   (it is complete, unless the connection broke);
+ * - `"dataLoss"`: in the middle of a body whose length was known (by
+ *   `Content-Length` or chunking);
+ * - `"incompleteHead"`: after some bytes of the response, before the end of
+ *   its headers;
+ * - `"noResponse"`: before any byte of the response;
+ * - `"failed"`: after the parser threw a `ParseError`, or after `stop()`.
+ */
+export type ParserEnd =
+  | "complete"
+  | "potentialDataLoss"
+  | "dataLoss"
+  | "incompleteHead"
+  | "noResponse"
+  | "failed";
+
+const enum State {
+  Status,
+  Headers,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkCRLF,
+  Trailers,
+  Close,
+  Done,
+  Failed,
+}
+
+/**
+ * Parses one HTTP/1.0 or HTTP/1.1 response from bytes fed in chunks of any
+ * size, as Twisted's `HTTPClientParser` does, without copying the body.
+ *
+ * Lines may end in CRLF or a bare LF in the head (as Twisted accepts), but
+ * chunked framing must use CRLF. Folded header lines (obs-fold) are joined
+ * with one space. Repeated headers are all kept, in order. 1xx responses are
+ * skipped. A body is delimited by `Transfer-Encoding: chunked` (which wins
+ * over `Content-Length`), then by `Content-Length` (several headers must
+ * agree), else by the end of the connection; a response to HEAD, and 204 and
+ * 304 responses, have none. Chunk extensions are ignored; trailers are kept.
+ *
+ * Stricter than Twisted, which takes any integer status and any version:
+ * the status code must be three digits and the version `HTTP/1.x`; a
+ * transfer coding other than `chunked` is a `ParseError` too (Twisted fails
+ * with a `KeyError`).
+ *
+ * Every violation throws {@linkcode ParseError} out of
+ * {@linkcode HTTPResponseParser.feed}, after which the parser is failed and
+ * takes nothing more. Tests should feed the same stream in every chunking,
+ * down to one byte at a time.
+ *
+ * @example Parsing a chunked response fed in two pieces
+ * ```ts
+ * import { HTTPResponseParser } from "./_http_parser.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const events: string[] = [];
+ * const parser = new HTTPResponseParser({
+ *   head: (h) => events.push(`${h.code} ${h.bodyMode}`),
+ *   body: (b) => events.push(new TextDecoder().decode(b)),
+ *   done: () => events.push("done"),
+ * });
+ * const wire = new TextEncoder().encode(
+ *   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+ * );
+ * parser.feed(wire.subarray(0, 53));
+ * parser.feed(wire.subarray(53));
+ * assert.deepEqual(events, ["200 chunked", "hel", "lo", "done"]);
+ * ```
+ */
+export class HTTPResponseParser {
+  readonly #handler: ResponseParserHandler;
+  readonly #head: boolean;
+  readonly #maxHeaderBytes: number;
+
+  #state: State = State.Status;
+  #received = false;
+
+  // A line in progress: its pieces so far, and the bytes they hold.
+  #pieces: Uint8Array[] = [];
+  #lineBytes = 0;
+  // Bytes of the head (or trailers) so far, for the size limits.
+  #sectionBytes = 0;
+
+  // The head being read.
+  #version: readonly [string, number, number] = ["HTTP", 1, 1];
+  #code = 0;
+  #phrase = "";
+  #fields: Array<[string, string]> = [];
+
+  // The body being read.
+  #remaining = 0;
+  #crlf = 0;
+
+  /**
+   * Makes a parser for one response.
+   *
+   * @param handler Hears the head, the body and the end.
+   * @param options The request's method and the header size limit.
+   */
+  constructor(handler: ResponseParserHandler, options: HTTPResponseParserOptions = {}) {
+    this.#handler = handler;
+    this.#head = (options.method ?? "GET").toUpperCase() === "HEAD";
+    this.#maxHeaderBytes = options.maxHeaderBytes ?? MAX_HEADER_BYTES;
+  }
+
+  /** Whether the response has ended (`done` was reported). */
+  get finished(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /**
+   * Stops the parser: it takes nothing more, and reports nothing more, even
+   * from inside the `feed` that is running.
+   */
+  stop(): void {
+    if (this.#state !== State.Done) this.#state = State.Failed;
+  }
+
+  /**
+   * Parses more bytes. Once the response has ended, or after a failure,
+   * bytes are ignored.
+   *
+   * @param data The next bytes from the connection, of any length.
+   * @throws {ParseError} If the bytes are not a valid response.
+   */
+  feed(data: Uint8Array): void {
+    const n = data.length;
+    if (n > 0 && this.#state <= State.Close) this.#received = true;
+    let pos = 0;
+    try {
+      while (pos < n) {
+        switch (this.#state) {
+          case State.Status:
+          case State.Headers:
+          case State.ChunkSize:
+          case State.Trailers:
+            pos = this.#lineBytesReceived(data, pos);
+            break;
+          case State.Length: {
+            const end = Math.min(n, pos + this.#remaining);
+            this.#remaining -= end - pos;
+            this.#handler.body(data.subarray(pos, end));
+            pos = end;
+            if (this.#remaining === 0 && this.#state === State.Length) this.#finish(data, pos);
+            break;
+          }
+          case State.ChunkData: {
+            const end = Math.min(n, pos + this.#remaining);
+            this.#remaining -= end - pos;
+            this.#handler.body(data.subarray(pos, end));
+            pos = end;
+            if (this.#remaining === 0 && this.#state === State.ChunkData) {
+              this.#state = State.ChunkCRLF;
+              this.#crlf = 0;
+            }
+            break;
+          }
+          case State.ChunkCRLF: {
+            const want = this.#crlf === 0 ? CR : LF;
+            if (data[pos] !== want) {
+              throw new ParseError(
+                "Chunk data is not followed by CRLF",
+                data.subarray(pos, pos + 16),
+              );
+            }
+            pos++;
+            if (++this.#crlf === 2) this.#state = State.ChunkSize;
+            break;
+          }
+          case State.Close:
+            this.#handler.body(pos === 0 ? data : data.subarray(pos));
+            pos = n;
+            break;
+          default: // Done or Failed: the rest is not ours.
+            return;
+        }
+      }
+    } catch (error) {
+      this.#state = State.Failed;
+      this.#pieces = [];
+      throw error;
+    }
+  }
+
+  /**
+   * Says the connection has closed, and how that leaves the response. A
+   * close-delimited body ends here (the parser is then finished).
+   *
+   * @returns How the response stood; see {@linkcode ParserEnd}.
+   */
+  connectionLost(): ParserEnd {
+    switch (this.#state) {
+      case State.Done:
+        return "complete";
+      case State.Failed:
+        return "failed";
+      case State.Close:
+        this.#state = State.Done;
+        return "potentialDataLoss";
+      case State.Status:
+      case State.Headers:
+        this.#state = State.Failed;
+        return this.#received ? "incompleteHead" : "noResponse";
+      default:
+        this.#state = State.Failed;
+        return "dataLoss";
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Lines
+  // -------------------------------------------------------------------------
+
+  /** Takes bytes of a line from `pos`; handles the line if it is complete. */
+  #lineBytesReceived(data: Uint8Array, pos: number): number {
+    const lf = data.indexOf(LF, pos);
+    const end = lf === -1 ? data.length : lf + 1;
+    const taken = end - pos;
+    this.#lineBytes += taken;
+    const state = this.#state;
+    if (state === State.ChunkSize) {
+      if (this.#lineBytes > MAX_CHUNK_SIZE_LINE) {
+        throw new ParseError(
+          `Chunk size line is longer than ${MAX_CHUNK_SIZE_LINE} bytes`,
+          concat(this.#pieces, data.subarray(pos, end)),
+        );
+      }
+    } else {
+      this.#sectionBytes += taken;
+      const limit = state === State.Trailers ? MAX_TRAILER_BYTES : this.#maxHeaderBytes;
+      if (this.#sectionBytes > limit) {
+        throw new ParseError(
+          state === State.Trailers
+            ? `Trailers are longer than ${limit} bytes`
+            : `Response headers are longer than ${limit} bytes`,
+          concat(this.#pieces, data.subarray(pos, end)),
+        );
+      }
+    }
+    if (lf === -1) {
+      this.#pieces.push(data.subarray(pos));
+      return data.length;
+    }
+    let line = this.#pieces.length === 0
+      ? data.subarray(pos, lf)
+      : concat(this.#pieces, data.subarray(pos, lf));
+    this.#pieces = [];
+    this.#lineBytes = 0;
+    if (line.length > 0 && line[line.length - 1] === CR) {
+      line = line.subarray(0, line.length - 1);
+    } else if (state === State.ChunkSize || state === State.Trailers) {
+      throw new ParseError("Chunked framing line does not end with CRLF", line);
+    }
+    if (line.indexOf(CR) !== -1 || line.indexOf(0) !== -1) {
+      throw new ParseError("Line holds a CR or NUL byte", line);
+    }
+    switch (state) {
+      case State.Status:
+        this.#statusLine(line);
+        break;
+      case State.Headers:
+        if (line.length === 0) return this.#headersDone(data, lf + 1);
+        this.#fieldLine(line, this.#fields, "header");
+        break;
+      case State.ChunkSize:
+        this.#chunkSizeLine(line);
+        break;
+      case State.Trailers:
+        if (line.length === 0) {
+          this.#finish(data, lf + 1);
+          return data.length;
+        }
+        this.#fieldLine(line, this.#fields, "trailer");
+        break;
+    }
+    return lf + 1;
+  }
+
+  #statusLine(line: Uint8Array): void {
+    const text = latin1(line);
+    const firstSpace = text.indexOf(" ");
+    if (firstSpace === -1) throw new ParseError("Status line has no status code", line);
+    const version = VERSION.exec(text.slice(0, firstSpace));
+    if (version === null) {
+      throw new BadResponseVersion("Not an HTTP version", line.subarray(0, firstSpace));
+    }
+    const major = Number(version[1]);
+    const minor = Number(version[2]);
+    if (major !== 1) {
+      throw new BadResponseVersion(
+        `HTTP/${major}.x is not supported`,
+        line.subarray(0, firstSpace),
+      );
+    }
+    const secondSpace = text.indexOf(" ", firstSpace + 1);
+    const code = secondSpace === -1
+      ? text.slice(firstSpace + 1)
+      : text.slice(firstSpace + 1, secondSpace);
+    if (!STATUS_CODE.test(code)) throw new ParseError("Status code is not 3 digits", line);
+    this.#version = ["HTTP", major, minor];
+    this.#code = Number(code);
+    this.#phrase = secondSpace === -1 ? "" : text.slice(secondSpace + 1);
+    this.#fields = [];
+    this.#state = State.Headers;
+  }
+
+  /** Parses `name: value` (or a folded continuation) into `fields`. */
+  #fieldLine(line: Uint8Array, fields: Array<[string, string]>, what: string): void {
+    const first = line[0];
+    if (first === SP || first === HTAB) {
+      // obs-fold: a continuation of the previous field, joined with a space.
+      const last = fields[fields.length - 1];
+      if (last === undefined) {
+        throw new ParseError(`Folded ${what} line comes before any ${what}`, line);
+      }
+      const more = trimOWS(latin1(line));
+      if (more !== "") last[1] = last[1] === "" ? more : `${last[1]} ${more}`;
+      return;
+    }
+    const colon = line.indexOf(0x3a);
+    if (colon === -1) throw new ParseError(`The ${what} line has no colon`, line);
+    const name = latin1(line.subarray(0, colon));
+    if (!TOKEN.test(name)) throw new ParseError(`Invalid ${what} name`, line);
+    fields.push([name, trimOWS(latin1(line.subarray(colon + 1)))]);
+  }
+
+  #chunkSizeLine(line: Uint8Array): void {
+    const text = latin1(line);
+    const semicolon = text.indexOf(";");
+    const size = trimOWS(semicolon === -1 ? text : text.slice(0, semicolon));
+    if (!HEX.test(size) || size.length > 13) {
+      throw new ParseError("Chunk size is not a hexadecimal number", line);
+    }
+    if (semicolon !== -1 && !CHUNK_EXTENSION.test(text.slice(semicolon + 1))) {
+      throw new ParseError("Invalid characters in chunk extensions", line);
+    }
+    const length = parseInt(size, 16);
+    if (length === 0) {
+      this.#state = State.Trailers;
+      this.#fields = [];
+      this.#sectionBytes = 0;
+    } else {
+      this.#state = State.ChunkData;
+      this.#remaining = length;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // The end of the head
+  // -------------------------------------------------------------------------
+
+  /** The blank line after the headers: works out the body, reports the head. */
+  #headersDone(data: Uint8Array, pos: number): number {
+    const code = this.#code;
+    if (code < 200) {
+      // 1xx: an interim response, skipped as Twisted does.
+      this.#state = State.Status;
+      this.#sectionBytes = 0;
+      this.#fields = [];
+      return pos;
+    }
+    const fields = this.#fields;
+    let contentLength: string | undefined;
+    let contentLengthLine: string | undefined;
+    let codings: string[] | undefined;
+    let connection = "";
+    for (const [name, value] of fields) {
+      const lower = name.length === 14 || name.length === 17 || name.length === 10
+        ? name.toLowerCase()
+        : "";
+      if (lower === "content-length") {
+        for (const part of value.split(",")) {
+          const length = trimOWS(part);
+          if (!DIGITS.test(length)) {
+            throw new ParseError("Invalid Content-Length", encode(`${name}: ${value}`));
+          }
+          if (contentLength !== undefined && Number(length) !== Number(contentLength)) {
+            throw new ParseError(
+              "Conflicting Content-Length values",
+              encode(`${contentLengthLine}, ${value}`),
+            );
+          }
+          contentLength = length;
+          contentLengthLine ??= `${name}: ${value}`;
+        }
+      } else if (lower === "transfer-encoding") {
+        codings ??= [];
+        for (const part of value.split(",")) {
+          const coding = trimOWS(part).toLowerCase();
+          if (coding !== "" && coding !== "identity") codings.push(coding);
+        }
+        if (codings.some((c) => c !== "chunked") || codings.length > 1) {
+          throw new ParseError("Unsupported transfer coding", encode(`${name}: ${value}`));
+        }
+      } else if (lower === "connection") {
+        connection += `,${value.toLowerCase()}`;
+      }
+    }
+    const tokens = connection.split(",").map(trimOWS);
+    const [, , minor] = this.#version;
+    let persistent = minor >= 1 ? !tokens.includes("close") : tokens.includes("keep-alive");
+
+    let bodyMode: BodyMode;
+    let length: number | undefined;
+    if (this.#head || code === 204 || code === 304) {
+      bodyMode = "none";
+      length = 0;
+    } else if (codings !== undefined && codings.length > 0) {
+      bodyMode = "chunked";
+    } else if (contentLength !== undefined) {
+      length = Number(contentLength);
+      if (!Number.isSafeInteger(length)) {
+        throw new ParseError("Content-Length is too large", encode(contentLengthLine!));
+      }
+      bodyMode = length === 0 ? "none" : "length";
+    } else {
+      bodyMode = "close";
+      persistent = false;
+    }
+    this.#handler.head({
+      version: this.#version,
+      code,
+      phrase: this.#phrase,
+      headers: fields,
+      bodyMode,
+      length,
+      persistent,
+    });
+    if (this.#state !== State.Headers) return data.length; // stopped by the handler
+    switch (bodyMode) {
+      case "none":
+        this.#fields = [];
+        this.#finish(data, pos);
+        return data.length;
+      case "length":
+        this.#state = State.Length;
+        this.#remaining = length!;
+        break;
+      case "chunked":
+        this.#state = State.ChunkSize;
+        this.#lineBytes = 0;
+        break;
+      case "close":
+        this.#state = State.Close;
+        break;
+    }
+    return pos;
+  }
+
+  /** The response has ended at `pos` of `data`. */
+  #finish(data: Uint8Array, pos: number): void {
+    const trailers = this.#state === State.Trailers ? this.#fields : [];
+    this.#state = State.Done;
+    this.#fields = [];
+    this.#handler.done(pos < data.length ? data.subarray(pos) : EMPTY, trailers);
+  }
+}
+
+/** Strips optional whitespace (spaces and tabs) from both ends. */
+function trimOWS(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && (s.charCodeAt(start) === SP || s.charCodeAt(start) === HTAB)) start++;
+  while (end > start && (s.charCodeAt(end - 1) === SP || s.charCodeAt(end - 1) === HTAB)) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+function encode(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
