@@ -264,7 +264,10 @@ export class DNSLookupError extends ConnectError {
    * @param options The `cause`, if any.
    */
   constructor(hostname?: string, options?: ErrorOptions) {
-    super(hostname === undefined ? "DNS lookup failed" : `DNS lookup failed for ${hostname}`, options);
+    super(
+      hostname === undefined ? "DNS lookup failed" : `DNS lookup failed for ${hostname}`,
+      options,
+    );
     this.name = "DNSLookupError";
     this.hostname = hostname;
   }

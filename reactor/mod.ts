@@ -37,3 +37,44 @@ export {
   shutdownThreadPool,
   suggestThreadPoolSize,
 } from "./threads.ts";
+export type {
+  Address,
+  ClientFactoryLike,
+  Connector,
+  ConnectorState,
+  Consumer,
+  FactoryLike,
+  IPAddress,
+  ListeningPort,
+  Producer,
+  ProtocolLike,
+  PullProducer,
+  PushProducer,
+  TCPTransport,
+  Transport,
+  UNIXAddress,
+} from "./interfaces.ts";
+export {
+  CannotListenError,
+  ConnectError,
+  ConnectingCancelledError,
+  ConnectionAborted,
+  ConnectionClosed,
+  ConnectionDone,
+  ConnectionLost,
+  ConnectionRefusedError,
+  DNSLookupError,
+  NoProtocol,
+  NotConnectingError,
+  UserError,
+} from "./connection_errors.ts";
+export type { ConnectTCPOptions, ListenTCPOptions, TCPConnector, TCPPort } from "./tcp.ts";
+export type {
+  DatagramDestination,
+  DatagramProtocolLike,
+  ListenUDPOptions,
+  UDPPort,
+} from "./udp.ts";
+export type { Process, ProcessProtocolLike, SpawnProcessOptions } from "./process.ts";
+export { ProcessDone, ProcessExitedAlready, ProcessTerminated } from "./process_errors.ts";
+export { resolve, resolveAll, type ResolveOptions } from "./resolve.ts";

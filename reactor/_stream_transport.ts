@@ -1,0 +1,666 @@
+/**
+ * The connection machinery shared by stream sockets (TCP now, TLS and UNIX
+ * sockets later): one read loop and one write pump per `Deno.Conn`, flow
+ * control in both directions, half-close, and the one call of
+ * `connectionLost`.
+ *
+ * @module
+ */
+import { Failure } from "../defer/failure.ts";
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./connection_errors.ts";
+import type { Address, Producer, ProtocolLike, PushProducer, Transport } from "./interfaces.ts";
+
+/** The smallest read buffer: what an idle connection keeps pinned. */
+const MIN_READ = 1024;
+/** The largest read buffer, reached after reads that fill the buffer. */
+const MAX_READ = 64 * 1024;
+/** Queued chunks are joined into writes of up to this many bytes. */
+const COALESCE_LIMIT = 128 * 1024;
+
+const encoder = new TextEncoder();
+
+/** Every connection not yet lost, for the reactor's shutdown. */
+const live = new Set<StreamTransport>();
+
+/**
+ * The stream connections that have started and are not yet lost, in the
+ * order they started.
+ *
+ * @returns A snapshot of them.
+ */
+export function _liveStreamTransports(): StreamTransport[] {
+  return [...live];
+}
+
+/**
+ * Turns a Deno address into torsion's.
+ *
+ * @param addr A `Deno.Addr`.
+ * @returns The same address as an {@linkcode Address}.
+ */
+export function _toAddress(addr: Deno.Addr): Address {
+  switch (addr.transport) {
+    case "tcp":
+      return { type: "TCP", host: addr.hostname, port: addr.port };
+    case "udp":
+      return { type: "UDP", host: addr.hostname, port: addr.port };
+    case "unix":
+    case "unixpacket":
+      return { type: "UNIX", path: addr.path ?? "" };
+    default:
+      throw new TypeError(`Address transport ${addr.transport} is not supported`);
+  }
+}
+
+/** `127.0.0.1:80`, `[::1]:80` or a socket path, for log messages. */
+export function _formatAddress(address: Address): string {
+  if (address.type === "UNIX") return address.path || "(unnamed socket)";
+  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
+  return `${host}:${address.port}`;
+}
+
+function nameOf(value: unknown): string {
+  const name = (value as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === "string" && name !== "" ? name : "protocol";
+}
+
+/** Options for {@linkcode StreamTransport}. */
+export interface StreamTransportOptions {
+  /**
+   * Called once, right after the protocol's `connectionLost`, with the same
+   * reason: a client connection tells its connector here.
+   */
+  onConnectionLost?: (reason: Failure) => void;
+}
+
+/**
+ * A connected stream socket as its protocol sees it: Twisted's
+ * `tcp.Connection` over a `Deno.Conn`.
+ *
+ * Reading: one loop per connection awaits `conn.read` and hands each chunk to
+ * `dataReceived` as a Uint8Array of its own, sized to the bytes read, which
+ * the protocol may keep. The read buffer adapts: it starts at 1 KiB (an idle
+ * connection pins only that), doubles after each read that fills it, up to
+ * 64 KiB, and after a read that used a quarter of it or less it shrinks to
+ * the smallest power of two that holds what that read brought. A read that
+ * fills the buffer hands over the buffer itself; any other read hands over a
+ * copy of the bytes read and keeps the buffer.
+ *
+ * Writing: `write` never blocks and never throws for a closed connection (the
+ * data is dropped). Chunks are queued as given (not copied: do not change a
+ * Uint8Array after passing it to `write`) and one pump per connection
+ * writes them with `await conn.write`, joining small queued chunks into
+ * writes of up to 128 KiB and carrying on after partial writes.
+ *
+ * Divergences from Twisted, on purpose:
+ * - When the peer ends the stream (EOF) and the protocol does not do
+ *   half-close, what is already queued is still sent before the connection
+ *   closes with `ConnectionDone` (Twisted drops it).
+ * - `connectionLost` runs once the socket's pending read and write have
+ *   settled, so it is always on a later turn than the call that closed the
+ *   connection.
+ */
+export class StreamTransport implements Transport {
+  /**
+   * The number of queued bytes above which a registered streaming producer
+   * is paused; it is resumed once the queue has drained.
+   */
+  bufferSize: number = 64 * 1024;
+
+  readonly #conn: Deno.Conn;
+  readonly #protocol: ProtocolLike;
+  readonly #onConnectionLost: ((reason: Failure) => void) | undefined;
+
+  // Lifecycle.
+  #disconnecting = false; // loseConnection() was called
+  #closing = false; // the socket is closed or closing; waiting for its ops
+  #lost = false; // connectionLost has run
+  #reason: Failure | undefined;
+  #closeAfterFlush = false; // the peer's EOF: close once the queue drains
+  #lostWaiters: Array<() => void> | undefined;
+
+  // Reading.
+  #reading = false; // the read loop is running (possibly paused)
+  #readPaused = false;
+  #wake: (() => void) | undefined;
+  #readSize = MIN_READ;
+
+  // Writing.
+  #queue: Uint8Array[] = [];
+  #head = 0;
+  #queued = 0; // bytes queued and not yet fully written
+  #writing = false; // the write pump is running
+  #writeDisconnecting = false;
+  #writeDisconnected = false;
+
+  // The producer feeding this transport.
+  #producer: Producer | undefined;
+  #streaming = false;
+  #producerPaused = false;
+
+  #peer: Address | undefined;
+  #host: Address | undefined;
+
+  /**
+   * Wraps a connected socket. Nothing happens until {@linkcode start}.
+   *
+   * @param conn The socket.
+   * @param protocol The protocol that will speak on it.
+   * @param options A hook for the end of the connection.
+   */
+  constructor(conn: Deno.Conn, protocol: ProtocolLike, options: StreamTransportOptions = {}) {
+    this.#conn = conn;
+    this.#protocol = protocol;
+    this.#onConnectionLost = options.onConnectionLost;
+  }
+
+  /**
+   * Connects the protocol (`makeConnection`, hence `connectionMade`) and
+   * starts reading. An exception from `connectionMade` is logged and closes
+   * the connection with that exception as the reason.
+   */
+  start(): void {
+    live.add(this);
+    try {
+      this.#protocol.makeConnection(this);
+    } catch (error) {
+      this.#protocolError("makeConnection", error);
+      return;
+    }
+    if (!this.#closing && !this.#disconnecting) {
+      this.#reading = true;
+      this.#readLoop();
+    }
+  }
+
+  /** The underlying socket, for subclasses that add socket options. */
+  protected get conn(): Deno.Conn {
+    return this.#conn;
+  }
+
+  /** Whether `loseConnection()` has been called. */
+  get disconnecting(): boolean {
+    return this.#disconnecting;
+  }
+
+  /** Whether the connection is up: started, and not yet closing or lost. */
+  get connected(): boolean {
+    return !this.#closing;
+  }
+
+  /**
+   * The other end of the connection.
+   *
+   * @returns Its address.
+   */
+  getPeer(): Address {
+    return (this.#peer ??= _toAddress(this.#conn.remoteAddr));
+  }
+
+  /**
+   * This end of the connection.
+   *
+   * @returns Its address.
+   */
+  getHost(): Address {
+    return (this.#host ??= _toAddress(this.#conn.localAddr));
+  }
+
+  // -------------------------------------------------------------------------
+  // Writing
+  // -------------------------------------------------------------------------
+
+  /**
+   * Queues bytes for the peer. Never blocks; dropped silently once the
+   * connection is closed or its write side shut down. A string is sent as
+   * UTF-8. The Uint8Array is kept, not copied, until it has been written.
+   *
+   * @param data The bytes, or a string.
+   * @throws {TypeError} If `data` is neither a Uint8Array nor a string.
+   */
+  write(data: Uint8Array | string): void {
+    if (typeof data === "string") data = encoder.encode(data);
+    else if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`Data must be a Uint8Array or a string, not ${nameOf(data)}`);
+    }
+    if (this.#closing || this.#writeDisconnected || data.length === 0) return;
+    this.#queue.push(data);
+    this.#queued += data.length;
+    this.#maybePauseProducer();
+    if (!this.#writing) {
+      this.#writing = true;
+      this.#pump();
+    }
+  }
+
+  /**
+   * Queues several chunks at once, as one `write` each but with one check of
+   * the producer.
+   *
+   * @param chunks The bytes or strings, in order.
+   * @throws {TypeError} If a chunk is neither a Uint8Array nor a string.
+   */
+  writeSequence(chunks: Iterable<Uint8Array | string>): void {
+    const list: Uint8Array[] = [];
+    for (const chunk of chunks) {
+      if (typeof chunk === "string") list.push(encoder.encode(chunk));
+      else if (chunk instanceof Uint8Array) list.push(chunk);
+      else throw new TypeError(`Data must be a Uint8Array or a string, not ${nameOf(chunk)}`);
+    }
+    if (this.#closing || this.#writeDisconnected) return;
+    for (const chunk of list) {
+      if (chunk.length === 0) continue;
+      this.#queue.push(chunk);
+      this.#queued += chunk.length;
+    }
+    this.#maybePauseProducer();
+    if (!this.#writing && this.#head < this.#queue.length) {
+      this.#writing = true;
+      this.#pump();
+    }
+  }
+
+  #maybePauseProducer(): void {
+    if (
+      this.#streaming && !this.#producerPaused && this.#queued > this.bufferSize &&
+      this.#producer !== undefined
+    ) {
+      this.#producerPaused = true;
+      (this.#producer as PushProducer).pauseProducing();
+    }
+  }
+
+  /** Takes the next chunk to write, joining small queued chunks. */
+  #take(): Uint8Array {
+    const queue = this.#queue;
+    const start = this.#head;
+    const first = queue[start];
+    let end = start + 1;
+    let total = first.length;
+    while (end < queue.length && total + queue[end].length <= COALESCE_LIMIT) {
+      total += queue[end].length;
+      end++;
+    }
+    let chunk = first;
+    if (end - start > 1) {
+      chunk = new Uint8Array(total);
+      let offset = 0;
+      for (let i = start; i < end; i++) {
+        chunk.set(queue[i], offset);
+        offset += queue[i].length;
+      }
+    }
+    if (end === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+    } else if (end > 1024 && end * 2 > queue.length) {
+      queue.splice(0, end);
+      this.#head = 0;
+    } else {
+      for (let i = start; i < end; i++) queue[i] = undefined as unknown as Uint8Array;
+      this.#head = end;
+    }
+    return chunk;
+  }
+
+  /** Starts the pump unless it runs; it also acts on a drained queue. */
+  #kick(): void {
+    if (this.#writing || this.#closing) return;
+    this.#writing = true;
+    this.#pump();
+  }
+
+  /**
+   * The write pump: writes until the queue is empty, then does what an
+   * empty queue calls for (resume the producer, close, shut down writing).
+   */
+  async #pump(): Promise<void> {
+    const conn = this.#conn;
+    try {
+      for (;;) {
+        while (this.#head < this.#queue.length) {
+          const chunk = this.#take();
+          let written = await conn.write(chunk);
+          while (written < chunk.length) {
+            if (this.#closing) return;
+            written += await conn.write(chunk.subarray(written));
+          }
+          if (this.#closing) return;
+          this.#queued -= chunk.length;
+        }
+        // The queue has drained.
+        if (this.#closing) return;
+        if (this.#closeAfterFlush) {
+          this.#closeNow(new Failure(new ConnectionDone()));
+          return;
+        }
+        const producer = this.#producer;
+        if (producer !== undefined && (!this.#streaming || this.#producerPaused)) {
+          this.#producerPaused = false;
+          try {
+            producer.resumeProducing();
+          } catch (error) {
+            this.#protocolError("resumeProducing", error, producer);
+            return;
+          }
+          if (this.#closing) return;
+          if (this.#head < this.#queue.length) continue;
+          // Nothing written: wait for the next write, unless the producer
+          // has gone and the connection is waiting to close.
+          if (this.#producer === undefined && (this.#disconnecting || this.#writeDisconnecting)) {
+            continue;
+          }
+          return;
+        }
+        if (this.#disconnecting) {
+          this.#closeNow(new Failure(new ConnectionDone()));
+          return;
+        }
+        if (this.#writeDisconnecting && !this.#writeDisconnected) {
+          this.#writeDisconnected = true;
+          try {
+            await conn.closeWrite();
+          } catch {
+            // Already shut down or reset: the connection's end will tell.
+          }
+          if (this.#closing) return;
+          if (typeof this.#protocol.writeConnectionLost === "function") {
+            try {
+              this.#protocol.writeConnectionLost();
+            } catch (error) {
+              this.#protocolError("writeConnectionLost", error);
+            }
+          }
+        }
+        return;
+      }
+    } catch (error) {
+      if (!this.#closing) {
+        this.#closeNow(new Failure(new ConnectionLost(undefined, { cause: error })));
+      }
+    } finally {
+      this.#writing = false;
+      // The pump may have run synchronously inside loseConnection() or
+      // unregisterProducer(): connectionLost must not run inside those.
+      if (this.#closing) queueMicrotask(() => this.#finish());
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Reading
+  // -------------------------------------------------------------------------
+
+  #waitForResume(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  #wakeReader(): void {
+    const wake = this.#wake;
+    if (wake !== undefined) {
+      this.#wake = undefined;
+      wake();
+    }
+  }
+
+  /** The read loop: one pending `conn.read` at a time, none while paused. */
+  async #readLoop(): Promise<void> {
+    const conn = this.#conn;
+    let buffer = new Uint8Array(this.#readSize);
+    try {
+      for (;;) {
+        while (this.#readPaused && !this.#closing && !this.#disconnecting) {
+          await this.#waitForResume();
+        }
+        if (this.#closing || this.#disconnecting) return;
+        let n: number | null;
+        try {
+          n = await conn.read(buffer);
+        } catch (error) {
+          if (!this.#closing) {
+            this.#closeNow(new Failure(new ConnectionLost(undefined, { cause: error })));
+          }
+          return;
+        }
+        if (this.#closing || this.#disconnecting) return;
+        if (n === null) {
+          this.#readEOF();
+          return;
+        }
+        if (n === 0) continue;
+        let data: Uint8Array;
+        const size = buffer.length;
+        if (n === size) {
+          // Full: more is probably waiting. Hand this buffer over, read more next time.
+          data = buffer;
+          if (size < MAX_READ) this.#readSize = size * 2;
+          buffer = new Uint8Array(this.#readSize);
+        } else {
+          data = buffer.slice(0, n);
+          if (size > MIN_READ && n <= size >> 2) {
+            let fit = MIN_READ;
+            while (fit < n) fit *= 2;
+            this.#readSize = fit;
+            buffer = new Uint8Array(fit);
+          }
+        }
+        // Paused while the read was pending: hold the chunk until resumed.
+        while (this.#readPaused && !this.#closing && !this.#disconnecting) {
+          await this.#waitForResume();
+        }
+        if (this.#closing || this.#disconnecting) return;
+        try {
+          this.#protocol.dataReceived(data);
+        } catch (error) {
+          this.#protocolError("dataReceived", error);
+          return;
+        }
+      }
+    } finally {
+      this.#reading = false;
+      if (this.#closing) this.#finish();
+    }
+  }
+
+  /** The peer has ended its stream. */
+  #readEOF(): void {
+    const protocol = this.#protocol;
+    if (typeof protocol.readConnectionLost === "function") {
+      try {
+        protocol.readConnectionLost();
+      } catch (error) {
+        this.#protocolError("readConnectionLost", error);
+      }
+      return;
+    }
+    if (this.#writing) {
+      this.#closeAfterFlush = true;
+    } else {
+      this.#closeNow(new Failure(new ConnectionDone()));
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Closing
+  // -------------------------------------------------------------------------
+
+  /**
+   * Closes the connection once everything queued has been written; the
+   * protocol's `connectionLost` then gets `ConnectionDone`. Reading stops at
+   * once. As in Twisted, a registered pull producer (or a paused push
+   * producer) is resumed instead while the queue is empty, so the
+   * connection closes only after it unregisters.
+   */
+  loseConnection(): void {
+    if (this.#closing || this.#disconnecting) return;
+    if (this.#writeDisconnected) {
+      this.#closeNow(new Failure(new ConnectionDone()));
+      return;
+    }
+    this.#disconnecting = true;
+    this.#wakeReader();
+    this.#kick();
+  }
+
+  /**
+   * Closes the connection at once, dropping whatever is queued. The
+   * protocol's `connectionLost` gets `ConnectionAborted` on a later turn,
+   * never from inside this call. Calling it again does nothing.
+   */
+  abortConnection(): void {
+    if (this.#closing) return;
+    this.#closeNow(new Failure(new ConnectionAborted()));
+  }
+
+  /**
+   * Half-close: once everything queued has been written, shuts down the
+   * write side (the peer reads EOF) and calls the protocol's
+   * `writeConnectionLost()` if it has one. Reading carries on. Writes made
+   * after the shutdown are dropped.
+   */
+  loseWriteConnection(): void {
+    if (this.#closing || this.#writeDisconnecting) return;
+    this.#writeDisconnecting = true;
+    this.#kick();
+  }
+
+  /**
+   * Resolves once `connectionLost` has run.
+   *
+   * @returns A promise of the end of the connection.
+   */
+  _whenLost(): Promise<void> {
+    if (this.#lost) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.#lostWaiters ??= []).push(resolve));
+  }
+
+  /** Closes the socket now; `connectionLost(reason)` follows once its ops settle. */
+  #closeNow(reason: Failure): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#reason = reason;
+    this.#queue = [];
+    this.#head = 0;
+    this.#queued = 0;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+    this.#wakeReader();
+    if (!this.#reading && !this.#writing) queueMicrotask(() => this.#finish());
+  }
+
+  /** Runs `connectionLost` once the read loop and the write pump are done. */
+  #finish(): void {
+    if (this.#lost || this.#reading || this.#writing) return;
+    this.#lost = true;
+    live.delete(this);
+    const reason = this.#reason!;
+    const producer = this.#producer;
+    this.#producer = undefined;
+    if (producer !== undefined) {
+      try {
+        producer.stopProducing();
+      } catch (error) {
+        this.#logError("stopProducing", error, producer);
+      }
+    }
+    try {
+      this.#protocol.connectionLost(reason);
+    } catch (error) {
+      this.#logError("connectionLost", error);
+    }
+    if (this.#onConnectionLost !== undefined) {
+      try {
+        this.#onConnectionLost(reason);
+      } catch (error) {
+        this.#logError("connectionLost", error, this.#onConnectionLost);
+      }
+    }
+    const waiters = this.#lostWaiters;
+    this.#lostWaiters = undefined;
+    if (waiters !== undefined) { for (const resolve of waiters) resolve(); }
+  }
+
+  #logError(where: string, error: unknown, owner: unknown = this.#protocol): void {
+    let peer: string;
+    try {
+      peer = _formatAddress(this.getPeer());
+    } catch {
+      peer = "an unknown peer";
+    }
+    console.error(
+      `Unhandled error in ${nameOf(owner)}.${where}() on the connection with ${peer}:`,
+      error,
+    );
+  }
+
+  /** An exception from the protocol: log it and close with it as the reason. */
+  #protocolError(where: string, error: unknown, owner: unknown = this.#protocol): void {
+    this.#logError(where, error, owner);
+    this.#closeNow(new Failure(error));
+  }
+
+  // -------------------------------------------------------------------------
+  // Consumer: a producer feeding this transport
+  // -------------------------------------------------------------------------
+
+  /**
+   * Attaches a producer. A pull producer (`streaming` false) is resumed at
+   * once and again each time the queue drains. A push producer is paused
+   * when more than {@linkcode StreamTransport.bufferSize} bytes are queued
+   * and resumed once they are written. On a closed connection the producer
+   * is stopped instead.
+   *
+   * @param producer The producer.
+   * @param streaming `true` for a push producer, `false` for a pull producer.
+   * @throws {Error} If a producer is already registered.
+   */
+  registerProducer(producer: Producer, streaming: boolean): void {
+    if (this.#producer !== undefined) {
+      throw new Error(
+        `Cannot register producer ${nameOf(producer)}: producer ${
+          nameOf(this.#producer)
+        } is still registered`,
+      );
+    }
+    if (this.#closing) {
+      producer.stopProducing();
+      return;
+    }
+    this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (!streaming) producer.resumeProducing();
+  }
+
+  /** Detaches the producer; a pending `loseConnection()` can then complete. */
+  unregisterProducer(): void {
+    this.#producer = undefined;
+    this.#producerPaused = false;
+    if (this.#disconnecting || this.#writeDisconnecting) this.#kick();
+  }
+
+  // -------------------------------------------------------------------------
+  // Producer: this transport feeding a consumer
+  // -------------------------------------------------------------------------
+
+  /** Stops reading: no `dataReceived` until `resumeProducing()`. */
+  pauseProducing(): void {
+    this.#readPaused = true;
+  }
+
+  /** Reads again after `pauseProducing()`. */
+  resumeProducing(): void {
+    if (this.#closing || this.#disconnecting) return;
+    this.#readPaused = false;
+    this.#wakeReader();
+  }
+
+  /** Closes the connection, as `loseConnection()`: the consumer is gone. */
+  stopProducing(): void {
+    this.loseConnection();
+  }
+}

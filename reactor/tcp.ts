@@ -1,0 +1,751 @@
+/**
+ * TCP for the reactor: listening ports, client connectors and the TCP
+ * transport, over `Deno.listen` and `Deno.connect`. The reactor's
+ * `listenTCP` and `connectTCP` are these functions with the reactor as the
+ * clock.
+ *
+ * @module
+ */
+import { Deferred } from "../defer/deferred.ts";
+import { TimeoutError } from "../defer/errors.ts";
+import { Failure } from "../defer/failure.ts";
+import type { ReactorTime } from "../defer/time.ts";
+import {
+  _formatAddress,
+  _liveStreamTransports,
+  _toAddress,
+  StreamTransport,
+  type StreamTransportOptions,
+} from "./_stream_transport.ts";
+import {
+  CannotListenError,
+  ConnectError,
+  ConnectionRefusedError,
+  DNSLookupError,
+  NotConnectingError,
+  UserError,
+} from "./connection_errors.ts";
+import type {
+  ClientFactoryLike,
+  Connector,
+  ConnectorState,
+  FactoryLike,
+  IPAddress,
+  ListeningPort,
+  ProtocolLike,
+  TCPTransport,
+  Transport,
+} from "./interfaces.ts";
+
+/** The longest delay `setTimeout` takes, in milliseconds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Ports listening now, for {@linkcode _disconnectAll}. */
+const ports = new Set<TCPPort>();
+/** Connectors with an attempt under way, for {@linkcode _disconnectAll}. */
+const connecting = new Set<TCPConnector>();
+/** `Deno.connect` calls not yet settled (some already given up on). */
+const unsettled = new Set<Promise<void>>();
+
+function nameOf(value: unknown): string {
+  const name = (value as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === "string" && name !== "" ? name : "factory";
+}
+
+/** Runs `fn` later, on `clock` if given; returns a function that cancels it. */
+function schedule(seconds: number, fn: () => void, clock: ReactorTime | undefined): () => void {
+  if (clock !== undefined) {
+    const call = clock.callLater(seconds, fn);
+    return () => {
+      if (call.active()) call.cancel();
+    };
+  }
+  const ms = seconds * 1000;
+  if (ms > MAX_TIMER_MS) return () => {};
+  const id = setTimeout(fn, ms);
+  return () => clearTimeout(id);
+}
+
+function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`Port must be an integer from 0 to 65535, not ${port}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The transport
+// ---------------------------------------------------------------------------
+
+/**
+ * A TCP connection's transport: the shared stream machinery plus TCP's
+ * socket options. Protocols see it as a {@linkcode TCPTransport}.
+ *
+ * @example Turning on keep-alive from a protocol
+ * ```ts ignore
+ * import type { Failure } from "@torsion/torsion/defer";
+ * import type { TCPTransport, Transport } from "@torsion/torsion/reactor";
+ *
+ * class KeepAlive {
+ *   makeConnection(transport: Transport): void {
+ *     (transport as TCPTransport).setTcpKeepAlive(true);
+ *   }
+ *   dataReceived(_data: Uint8Array): void {}
+ *   connectionLost(_reason: Failure): void {}
+ * }
+ * ```
+ */
+export class TCPConnection extends StreamTransport implements TCPTransport {
+  readonly #tcp: Deno.TcpConn;
+
+  /**
+   * Wraps a connected TCP socket; {@linkcode StreamTransport.start} connects
+   * the protocol.
+   *
+   * @param conn The socket.
+   * @param protocol The protocol that will speak on it.
+   * @param options A hook for the end of the connection.
+   */
+  constructor(conn: Deno.TcpConn, protocol: ProtocolLike, options?: StreamTransportOptions) {
+    super(conn, protocol, options);
+    this.#tcp = conn;
+  }
+
+  /**
+   * Turns Nagle's algorithm off (`true`, Deno's default) or on (`false`).
+   * Does nothing on a closed connection.
+   *
+   * @param enabled Whether `TCP_NODELAY` is set.
+   */
+  setTcpNoDelay(enabled: boolean): void {
+    try {
+      this.#tcp.setNoDelay(enabled);
+    } catch {
+      // Closed: nothing to set.
+    }
+  }
+
+  /**
+   * Turns TCP keep-alive probes on or off. Does nothing on a closed
+   * connection.
+   *
+   * @param enabled Whether `SO_KEEPALIVE` is set.
+   */
+  setTcpKeepAlive(enabled: boolean): void {
+    try {
+      this.#tcp.setKeepAlive(enabled);
+    } catch {
+      // Closed: nothing to set.
+    }
+  }
+
+  /**
+   * The other end of the connection.
+   *
+   * @returns Its address and port.
+   */
+  override getPeer(): IPAddress {
+    return super.getPeer() as IPAddress;
+  }
+
+  /**
+   * This end of the connection.
+   *
+   * @returns Its address and port.
+   */
+  override getHost(): IPAddress {
+    return super.getHost() as IPAddress;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Listening
+// ---------------------------------------------------------------------------
+
+/** Options for {@linkcode listenTCP}. */
+export interface ListenTCPOptions {
+  /** How many connections the kernel queues before they are accepted (default 50). */
+  backlog?: number;
+  /** The address to listen on: `""` (the default) for every IPv4 interface. */
+  interface?: string;
+}
+
+/**
+ * A TCP port accepting connections for a factory, as returned by
+ * {@linkcode listenTCP}: each accepted connection gets a protocol from
+ * `factory.buildProtocol(peer)` (`null` closes it at once).
+ *
+ * @example Stopping a port
+ * ```ts ignore
+ * import { reactor } from "@torsion/torsion/reactor";
+ *
+ * const port = reactor.listenTCP(0, factory, { interface: "127.0.0.1" });
+ * console.log(`listening on ${port.getHost().port}`);
+ * await port.stopListening();
+ * ```
+ */
+export class TCPPort implements ListeningPort {
+  readonly #listener: Deno.TcpListener;
+  readonly #factory: FactoryLike;
+  readonly #host: IPAddress;
+  readonly #clock: ReactorTime | undefined;
+  readonly #accepting: Promise<void>;
+  #stopping: Promise<void> | undefined;
+  #cancelBackoff: (() => void) | undefined;
+  #endBackoff: (() => void) | undefined;
+
+  /**
+   * Starts accepting on a bound listener; {@linkcode listenTCP} makes ports.
+   *
+   * @param listener The bound listener.
+   * @param factory The factory for accepted connections, already started.
+   * @param clock Schedules the pause after a failed accept.
+   */
+  constructor(listener: Deno.TcpListener, factory: FactoryLike, clock?: ReactorTime) {
+    this.#listener = listener;
+    this.#factory = factory;
+    this.#clock = clock;
+    this.#host = _toAddress(listener.addr) as IPAddress;
+    ports.add(this);
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /**
+   * The address the port is bound to, with the real port number when 0 was
+   * asked for.
+   *
+   * @returns The host and port.
+   */
+  getHost(): IPAddress {
+    return this.#host;
+  }
+
+  /**
+   * Stops accepting connections (connections already accepted carry on).
+   * Calling it again gives the same outcome.
+   *
+   * @returns A Deferred that fires once the listener is closed and the
+   *   factory's `doStop()` has run.
+   */
+  stopListening(): Deferred<void> {
+    if (this.#stopping === undefined) {
+      try {
+        this.#listener.close();
+      } catch {
+        // Already closed.
+      }
+      this.#cancelBackoff?.();
+      this.#endBackoff?.();
+      this.#stopping = this.#accepting.then(() => {
+        ports.delete(this);
+        this.#factory.doStop();
+      });
+    }
+    return Deferred.fromPromise(this.#stopping);
+  }
+
+  async #acceptLoop(): Promise<void> {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#stopping !== undefined || error instanceof Deno.errors.BadResource) return;
+        // Out of file descriptors, say: log, pause, try again.
+        console.error(
+          `${nameOf(this.#factory)} on ${
+            _formatAddress(this.#host)
+          } could not accept a connection:`,
+          error,
+        );
+        await new Promise<void>((resolve) => {
+          this.#endBackoff = resolve;
+          this.#cancelBackoff = schedule(0.1, resolve, this.#clock);
+        });
+        this.#cancelBackoff = this.#endBackoff = undefined;
+        continue;
+      }
+      if (this.#stopping !== undefined) {
+        conn.close();
+        return;
+      }
+      this.#accepted(conn);
+    }
+  }
+
+  #accepted(conn: Deno.TcpConn): void {
+    const peer = _toAddress(conn.remoteAddr) as IPAddress;
+    let protocol: ProtocolLike | null;
+    try {
+      protocol = this.#factory.buildProtocol(peer);
+    } catch (error) {
+      console.error(
+        `Unhandled error in ${nameOf(this.#factory)}.buildProtocol() for ${_formatAddress(peer)}:`,
+        error,
+      );
+      protocol = null;
+    }
+    if (protocol === null || protocol === undefined) {
+      conn.close();
+      return;
+    }
+    new TCPConnection(conn, protocol).start();
+  }
+}
+
+/**
+ * Listens for TCP connections on `port`, serving each with a protocol from
+ * `factory`. The socket is bound before this returns, so a busy port throws
+ * here and port 0 gives a real port at once (`getHost().port`), as in
+ * Twisted. Calls `factory.doStart()`; `stopListening()` calls `doStop()`.
+ *
+ * Each connection's protocol gets `makeConnection(transport)`, then
+ * `dataReceived` for each chunk read, then `connectionLost(reason)` once. An
+ * exception thrown by `connectionMade` or `dataReceived` is logged with the
+ * protocol's class name and the peer, and closes that connection with the
+ * exception as the reason; the port and other connections carry on.
+ *
+ * @param port The port number; 0 for any free port.
+ * @param factory Builds a protocol for each connection (`null` refuses it).
+ * @param options `backlog` (default 50) and `interface` (default `""`: every
+ *   IPv4 interface; `"::"` for every IPv6 one).
+ * @param clock Schedules the pause after a failed accept (default: timers).
+ * @returns The listening port.
+ * @throws {CannotListenError} If the address cannot be bound (in use, not
+ *   local, not allowed), with the Deno error as `cause`.
+ * @throws {RangeError} If `port` is not an integer from 0 to 65535.
+ *
+ * @example An echo server on a free port
+ * ```ts ignore
+ * import type { Failure } from "@torsion/torsion/defer";
+ * import { reactor, type Transport } from "@torsion/torsion/reactor";
+ *
+ * class Echo {
+ *   transport?: Transport;
+ *   makeConnection(t: Transport): void {
+ *     this.transport = t;
+ *   }
+ *   dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ *   connectionLost(_reason: Failure): void {}
+ * }
+ * const port = reactor.listenTCP(0, {
+ *   buildProtocol: () => new Echo(),
+ *   doStart() {},
+ *   doStop() {},
+ * }, { interface: "127.0.0.1" });
+ * console.log(`echo on ${port.getHost().port}`);
+ * ```
+ */
+export function listenTCP(
+  port: number,
+  factory: FactoryLike,
+  options: ListenTCPOptions = {},
+  clock?: ReactorTime,
+): TCPPort {
+  checkPort(port);
+  const iface = options.interface ?? "";
+  const backlog = options.backlog ?? 50;
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({
+      hostname: iface === "" ? "0.0.0.0" : iface,
+      port,
+      transport: "tcp",
+      tcpBacklog: backlog,
+    });
+  } catch (error) {
+    throw new CannotListenError(iface, port, { cause: error });
+  }
+  try {
+    factory.doStart();
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
+  return new TCPPort(listener, factory, clock);
+}
+
+// ---------------------------------------------------------------------------
+// Connecting
+// ---------------------------------------------------------------------------
+
+/** Options for {@linkcode connectTCP}. */
+export interface ConnectTCPOptions {
+  /**
+   * Seconds to wait for the connection before failing it with `TimeoutError`
+   * (default 30; `Infinity` waits as long as the operating system does).
+   */
+  timeout?: number;
+  /**
+   * Not supported: `Deno.connect` cannot bind the local end. Giving it
+   * throws a `TypeError` rather than connecting from the wrong address.
+   */
+  bindAddress?: readonly [host: string, port: number];
+}
+
+/** What an attempt in flight holds. */
+interface Attempt {
+  readonly controller: AbortController;
+  cancelTimer: () => void;
+}
+
+/** A protocol for a connection whose factory returned `null`. */
+class NoProtocolYet implements ProtocolLike {
+  makeConnection(_transport: Transport): void {}
+  dataReceived(_data: Uint8Array): void {}
+  connectionLost(_reason: Failure): void {}
+}
+
+/** Maps an error of `Deno.connect` to the class a factory checks for. */
+function connectFailure(error: unknown, host: string, port: number): Error {
+  if (error instanceof Deno.errors.ConnectionRefused) {
+    return new ConnectionRefusedError(`Connection to ${host}:${port} was refused`, {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/lookup address information|name or service not known|nodename nor servname/i.test(message)) {
+    return new DNSLookupError(host, { cause: error });
+  }
+  return new ConnectError(`Connecting to ${host}:${port} failed: ${message}`, { cause: error });
+}
+
+/**
+ * A TCP client connection that can be made again: Twisted's `Connector`, as
+ * returned by {@linkcode connectTCP}. It drives the factory:
+ * `startedConnecting(connector)` when an attempt starts,
+ * `clientConnectionFailed(connector, reason)` when it fails,
+ * `buildProtocol(peer)` when it succeeds and
+ * `clientConnectionLost(connector, reason)` when the connection ends, always
+ * with this same connector. A factory may call `connect()` again from those
+ * last two (that is how reconnecting factories work); if it does not, the
+ * connector calls the factory's `doStop()`.
+ *
+ * @example Reconnecting once after a lost connection
+ * ```ts ignore
+ * import type { Failure } from "@torsion/torsion/defer";
+ * import { type Connector, reactor } from "@torsion/torsion/reactor";
+ *
+ * let retries = 1;
+ * reactor.connectTCP("127.0.0.1", 8000, {
+ *   buildProtocol: () => new MyProtocol(),
+ *   doStart() {},
+ *   doStop() {},
+ *   clientConnectionLost(connector: Connector, _reason: Failure) {
+ *     if (retries-- > 0) connector.connect();
+ *   },
+ * });
+ * ```
+ */
+export class TCPConnector implements Connector {
+  readonly #host: string;
+  readonly #port: number;
+  readonly #factory: ClientFactoryLike;
+  readonly #timeout: number;
+  readonly #clock: ReactorTime | undefined;
+  #state: ConnectorState = "disconnected";
+  #factoryStarted = false;
+  #attempt: Attempt | undefined;
+  #transport: TCPConnection | undefined;
+
+  /**
+   * Makes a connector in the `"disconnected"` state; {@linkcode connectTCP}
+   * makes one and connects it.
+   *
+   * @param host The host name or address.
+   * @param port The port.
+   * @param factory The client factory.
+   * @param timeout Seconds before an attempt fails with `TimeoutError`.
+   * @param clock Schedules the timeout (default: timers).
+   */
+  constructor(
+    host: string,
+    port: number,
+    factory: ClientFactoryLike,
+    timeout: number,
+    clock?: ReactorTime,
+  ) {
+    this.#host = host;
+    this.#port = port;
+    this.#factory = factory;
+    this.#timeout = timeout;
+    this.#clock = clock;
+  }
+
+  /** `"disconnected"`, `"connecting"` or `"connected"`. */
+  get state(): ConnectorState {
+    return this.#state;
+  }
+
+  /**
+   * Where this connector connects to.
+   *
+   * @returns The host and port, as given.
+   */
+  getDestination(): IPAddress {
+    return { type: "TCP", host: this.#host, port: this.#port };
+  }
+
+  /**
+   * Starts an attempt: `factory.doStart()` (unless already started), then
+   * `factory.startedConnecting(this)`, both before this returns.
+   *
+   * @throws {Error} Unless the connector is disconnected.
+   */
+  connect(): void {
+    if (this.#state !== "disconnected") {
+      throw new Error(`Cannot connect: the connector's state is ${this.#state}`);
+    }
+    this.#state = "connecting";
+    if (!this.#factoryStarted) {
+      this.#factory.doStart();
+      this.#factoryStarted = true;
+    }
+    const attempt: Attempt = { controller: new AbortController(), cancelTimer: () => {} };
+    this.#attempt = attempt;
+    connecting.add(this);
+    if (this.#timeout !== Infinity) {
+      const seconds = this.#timeout;
+      attempt.cancelTimer = schedule(
+        seconds,
+        () => this.#fail(attempt, new TimeoutError(seconds, `Connecting to ${this.#describe()}`)),
+        this.#clock,
+      );
+    }
+    let pending: Promise<Deno.TcpConn>;
+    try {
+      pending = Deno.connect({
+        hostname: this.#host,
+        port: this.#port,
+        transport: "tcp",
+        signal: attempt.controller.signal,
+      });
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    const settled: Promise<void> = pending.then(
+      (conn) => this.#connected(attempt, conn),
+      (error) => this.#fail(attempt, connectFailure(error, this.#host, this.#port)),
+    ).catch((error) => {
+      console.error(`Unhandled error while connecting to ${this.#describe()}:`, error);
+    }).finally(() => unsettled.delete(settled));
+    unsettled.add(settled);
+    this.#callFactory("startedConnecting", () => this.#factory.startedConnecting?.(this));
+  }
+
+  /**
+   * Stops the attempt under way; the factory's `clientConnectionFailed` gets
+   * `UserError` before this returns.
+   *
+   * @throws {NotConnectingError} Unless the connector is connecting.
+   */
+  stopConnecting(): void {
+    if (this.#state !== "connecting" || this.#attempt === undefined) {
+      throw new NotConnectingError(this.#state);
+    }
+    this.#state = "disconnected";
+    this.#fail(this.#attempt, new UserError());
+  }
+
+  /** Stops the attempt (as `stopConnecting()`) or closes the connection (as `loseConnection()`). */
+  disconnect(): void {
+    if (this.#state === "connecting") this.stopConnecting();
+    else if (this.#state === "connected") this.#transport?.loseConnection();
+  }
+
+  #describe(): string {
+    return _formatAddress(this.getDestination());
+  }
+
+  #callFactory(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      console.error(`Unhandled error in ${nameOf(this.#factory)}.${what}():`, error);
+    }
+  }
+
+  /** Gives up on `attempt` (if it is still the current one) with `error`. */
+  #fail(attempt: Attempt, error: Error): void {
+    if (this.#attempt !== attempt) return;
+    this.#attempt = undefined;
+    connecting.delete(this);
+    attempt.cancelTimer();
+    attempt.controller.abort(error);
+    this.#state = "disconnected";
+    const reason = new Failure(error);
+    this.#callFactory("clientConnectionFailed", () => {
+      this.#factory.clientConnectionFailed?.(this, reason);
+    });
+    this.#stopFactoryUnlessReconnecting();
+  }
+
+  #connected(attempt: Attempt, conn: Deno.TcpConn): void {
+    if (this.#attempt !== attempt) {
+      // Given up on (timeout, stopConnecting) while it was connecting.
+      conn.close();
+      return;
+    }
+    this.#attempt = undefined;
+    connecting.delete(this);
+    attempt.cancelTimer();
+    this.#state = "connected";
+    let protocol: ProtocolLike | null;
+    try {
+      protocol = this.#factory.buildProtocol(_toAddress(conn.remoteAddr));
+    } catch (error) {
+      console.error(`Unhandled error in ${nameOf(this.#factory)}.buildProtocol():`, error);
+      conn.close();
+      this.#state = "disconnected";
+      const reason = new Failure(error);
+      this.#callFactory("clientConnectionFailed", () => {
+        this.#factory.clientConnectionFailed?.(this, reason);
+      });
+      this.#stopFactoryUnlessReconnecting();
+      return;
+    }
+    const transport = new TCPConnection(conn, protocol ?? new NoProtocolYet(), {
+      onConnectionLost: (reason) => this.#connectionLost(transport, reason),
+    });
+    this.#transport = transport;
+    transport.start();
+    // As in Twisted: a factory that returns null gets a connection that
+    // closes at once, and clientConnectionLost with ConnectionDone.
+    if (protocol === null || protocol === undefined) transport.loseConnection();
+  }
+
+  #connectionLost(transport: TCPConnection, reason: Failure): void {
+    if (this.#transport !== transport) return;
+    this.#transport = undefined;
+    this.#state = "disconnected";
+    this.#callFactory("clientConnectionLost", () => {
+      this.#factory.clientConnectionLost?.(this, reason);
+    });
+    this.#stopFactoryUnlessReconnecting();
+  }
+
+  #stopFactoryUnlessReconnecting(): void {
+    if (this.#state === "disconnected" && this.#factoryStarted) {
+      this.#factoryStarted = false;
+      this.#callFactory("doStop", () => this.#factory.doStop());
+    }
+  }
+}
+
+/**
+ * Connects to `host:port` over TCP and speaks with a protocol from
+ * `factory`; the factory hears of the attempt through `startedConnecting`,
+ * `clientConnectionFailed` and `clientConnectionLost`, each given the
+ * returned connector. `factory.doStart()` and `startedConnecting` run before
+ * this returns.
+ *
+ * Failures: `ConnectionRefusedError` (nothing listens), `DNSLookupError`
+ * (the name does not resolve), `TimeoutError` from `defer` (no connection
+ * within `timeout` seconds), `UserError` (`stopConnecting()`), and
+ * `ConnectError` for anything else, each with the Deno error as `cause`.
+ *
+ * @param host A host name or an IPv4 or IPv6 address.
+ * @param port The port.
+ * @param factory The client factory.
+ * @param options `timeout` in seconds (default 30; `Infinity` for none).
+ *   `bindAddress` is not supported by Deno and throws.
+ * @param clock Schedules the timeout (default: timers).
+ * @returns The connector, already connecting.
+ * @throws {TypeError} If `bindAddress` is given.
+ * @throws {RangeError} If `port` or `timeout` is out of range.
+ *
+ * @example A client that sends a line and hangs up
+ * ```ts ignore
+ * import type { Failure } from "@torsion/torsion/defer";
+ * import { reactor, type Transport } from "@torsion/torsion/reactor";
+ *
+ * class Hello {
+ *   makeConnection(t: Transport): void {
+ *     t.write("hello\r\n");
+ *     t.loseConnection();
+ *   }
+ *   dataReceived(_data: Uint8Array): void {}
+ *   connectionLost(reason: Failure): void {
+ *     console.log("closed:", reason.getErrorMessage());
+ *   }
+ * }
+ * reactor.connectTCP("127.0.0.1", 8000, {
+ *   buildProtocol: () => new Hello(),
+ *   doStart() {},
+ *   doStop() {},
+ *   clientConnectionFailed: (_c, reason) => console.error(reason.getErrorMessage()),
+ * }, { timeout: 5 });
+ * ```
+ */
+export function connectTCP(
+  host: string,
+  port: number,
+  factory: ClientFactoryLike,
+  options: ConnectTCPOptions = {},
+  clock?: ReactorTime,
+): TCPConnector {
+  checkPort(port);
+  if (options.bindAddress !== undefined && options.bindAddress !== null) {
+    throw new TypeError(
+      `bindAddress ${options.bindAddress.join(":")} is not supported: Deno.connect cannot bind ` +
+        "the local end of a connection",
+    );
+  }
+  const timeout = options.timeout ?? 30;
+  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
+    throw new RangeError(`Timeout must be a number of seconds, 0 or more, not ${timeout}`);
+  }
+  const connector = new TCPConnector(host, port, factory, timeout, clock);
+  connector.connect();
+  return connector;
+}
+
+// ---------------------------------------------------------------------------
+// Shutdown
+// ---------------------------------------------------------------------------
+
+/**
+ * Closes everything TCP for the reactor's shutdown: stops every listening
+ * port, stops every connection attempt, and calls `loseConnection()` on
+ * every stream connection, so queued data is still sent. Connections still
+ * open after `graceSeconds` are aborted.
+ *
+ * Divergence from Twisted, whose `disconnectAll` drops every connection at
+ * once with `ConnectionLost`: here a connection that can flush within the
+ * grace period ends with `ConnectionDone`.
+ *
+ * @param graceSeconds How long connections get to flush before they are aborted.
+ * @returns A Deferred that fires when every port is closed, every connection
+ *   lost and every connection attempt settled.
+ */
+export function _disconnectAll(graceSeconds = 5): Deferred<void> {
+  const waits: Promise<unknown>[] = [];
+  for (const port of [...ports]) {
+    waits.push(
+      port.stopListening().asPromise().catch((error) => {
+        console.error("Unhandled error while stopping a TCP port:", error);
+      }),
+    );
+  }
+  for (const connector of [...connecting]) {
+    if (connector.state === "connecting") connector.stopConnecting();
+  }
+  const transports = _liveStreamTransports();
+  for (const transport of transports) {
+    transport.loseConnection();
+    waits.push(transport._whenLost());
+  }
+  for (const attempt of unsettled) waits.push(attempt);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (transports.length > 0 && graceSeconds * 1000 <= MAX_TIMER_MS) {
+    timer = setTimeout(() => {
+      for (const transport of transports) transport.abortConnection();
+    }, graceSeconds * 1000);
+  }
+  return Deferred.fromPromise(
+    Promise.all(waits).then(() => {
+      if (timer !== undefined) clearTimeout(timer);
+    }),
+  );
+}
