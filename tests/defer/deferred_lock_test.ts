@@ -1,53 +1,6 @@
 import assert from "node:assert/strict";
+import { assertNoResult, failureResultOf, successResultOf } from "../../testing/mod.ts";
 import { CancelledError, Deferred, DeferredLock, Failure } from "@torsion/torsion/defer";
-
-type Outcome<T> =
-  | { fired: false }
-  | { fired: true; ok: true; value: T }
-  | { fired: true; ok: false; failure: Failure };
-
-// Reads a Deferred's current outcome; a failure is consumed (as trial does).
-function outcomeOf<T>(d: Deferred<T>): Outcome<T> {
-  let out: Outcome<T> = { fired: false };
-  d.addCallbacks(
-    (value: T) => {
-      out = { fired: true, ok: true, value };
-      return value;
-    },
-    (failure: Failure) => {
-      out = { fired: true, ok: false, failure };
-      return undefined;
-    },
-  );
-  return out;
-}
-
-function successResultOf<T>(d: Deferred<T>): T {
-  const out = outcomeOf(d);
-  if (!out.fired) assert.fail("Deferred has no result");
-  if (!out.ok) assert.fail(`Deferred failed: ${out.failure.getErrorMessage()}`);
-  return out.value;
-}
-
-function failureResultOf<T>(
-  d: Deferred<T>,
-  type?: abstract new (...args: never[]) => unknown,
-): Failure {
-  const out = outcomeOf(d);
-  if (!out.fired) assert.fail("Deferred has no result");
-  if (out.ok) assert.fail(`Deferred succeeded with ${String(out.value)}`);
-  if (type !== undefined) assert.ok(out.failure.value instanceof type, String(out.failure.value));
-  return out.failure;
-}
-
-function assertNoResult<T>(d: Deferred<T>): void {
-  let fired = false;
-  d.addBoth((result) => {
-    fired = true;
-    return result as T;
-  });
-  assert.equal(fired, false, "Deferred has a result");
-}
 
 Deno.test("DeferredLock.acquire() fires at once with the lock when it is free", () => {
   const lock = new DeferredLock();
