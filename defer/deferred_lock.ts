@@ -1,6 +1,6 @@
+import { runHolding } from "./_run_holding.ts";
 import { Deferred } from "./deferred.ts";
 import type { Failure } from "./failure.ts";
-import { maybeDeferred } from "./helpers.ts";
 
 /**
  * A lock for event-driven code: only one holder at a time, and the others
@@ -112,14 +112,6 @@ export class DeferredLock {
     fn: (...args: A) => R | Deferred<R> | PromiseLike<R> | Failure,
     ...args: A
   ): Deferred<R> {
-    if (typeof fn !== "function") {
-      throw new TypeError(`DeferredLock.run() needs a function, got ${String(fn)}`);
-    }
-    return this.acquire().addCallback(() =>
-      maybeDeferred(fn, ...args).addBoth((result: R | Failure) => {
-        this.release();
-        return result;
-      })
-    );
+    return runHolding(this, "DeferredLock", fn, args);
   }
 }

@@ -1,6 +1,6 @@
+import { runHolding } from "./_run_holding.ts";
 import { Deferred } from "./deferred.ts";
 import type { Failure } from "./failure.ts";
-import { maybeDeferred } from "./helpers.ts";
 
 /**
  * A semaphore for event-driven code: at most `limit` holders at a time, the
@@ -130,14 +130,6 @@ export class DeferredSemaphore {
     fn: (...args: A) => R | Deferred<R> | PromiseLike<R> | Failure,
     ...args: A
   ): Deferred<R> {
-    if (typeof fn !== "function") {
-      throw new TypeError(`DeferredSemaphore.run() needs a function, got ${String(fn)}`);
-    }
-    return this.acquire().addCallback(() =>
-      maybeDeferred(fn, ...args).addBoth((result: R | Failure) => {
-        this.release();
-        return result;
-      })
-    );
+    return runHolding(this, "DeferredSemaphore", fn, args);
   }
 }
