@@ -286,3 +286,55 @@ Deno.test("factory doStart/doStop count ports: startFactory once, stopFactory af
   await ports[2].stopListening();
   assert.equal(factory.stopped, 3);
 });
+
+Deno.test("loseWriteConnection half-closes: the peer sees EOF and can still reply", async () => {
+  const serverSide = new Recorder();
+  const writeLost = Promise.withResolvers<void>();
+  Object.assign(serverSide, { writeConnectionLost: () => writeLost.resolve() });
+  serverSide.connectionMade = () => {
+    serverSide.transport!.write("bye");
+    serverSide.transport!.loseWriteConnection();
+  };
+  const port = listenTCP(0, serverFactory(() => serverSide), LOOPBACK);
+  const client = new Recorder();
+  const readLost = Promise.withResolvers<void>();
+  Object.assign(client, {
+    readConnectionLost: () => readLost.resolve(),
+    writeConnectionLost: () => {},
+  });
+  try {
+    connectTCP("127.0.0.1", portOf(port), clientFactory(client));
+    await within(5, readLost.promise, "readConnectionLost on the client");
+    await within(5, writeLost.promise, "writeConnectionLost on the server");
+    // As in Twisted, writes are dropped once the write side is shut down.
+    serverSide.transport!.write("dropped after half-close");
+    assert.equal(client.text(), "bye");
+    client.transport!.write("ack");
+    while (serverSide.received < 3) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(serverSide.text(), "ack");
+    client.transport!.loseConnection();
+    await within(5, client.lost, "the client to close");
+    assert.equal(client.text(), "bye");
+    assert.ok(
+      (await within(5, client.lost, "the client to close")).value instanceof ConnectionDone,
+    );
+    await within(5, serverSide.lost, "the server to close");
+  } finally {
+    await port.stopListening();
+  }
+});
+
+Deno.test("a peer without half-close support gets connectionLost(ConnectionDone) on EOF", async () => {
+  const serverSide = new Recorder();
+  serverSide.connectionMade = () => serverSide.transport!.loseWriteConnection();
+  const port = listenTCP(0, serverFactory(() => serverSide), LOOPBACK);
+  const client = new Recorder();
+  try {
+    connectTCP("127.0.0.1", portOf(port), clientFactory(client));
+    const reason = await within(5, client.lost, "connectionLost on the client");
+    assert.ok(reason.value instanceof ConnectionDone);
+    await within(5, serverSide.lost, "the server to close");
+  } finally {
+    await port.stopListening();
+  }
+});
