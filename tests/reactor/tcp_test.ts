@@ -338,3 +338,70 @@ Deno.test("a peer without half-close support gets connectionLost(ConnectionDone)
     await port.stopListening();
   }
 });
+
+Deno.test("backpressure: a reader that stops pauses a 1 GiB producer; memory stays bounded, nothing is lost", async () => {
+  const total = 1024 * 1024 * 1024;
+  const chunk = new Uint8Array(64 * 1024).fill(1);
+  const state = { sent: 0, paused: false, pauses: 0 };
+
+  class Source extends Recorder {
+    override connectionMade(): void {
+      const t = this.transport!;
+      const producer: PushProducer = {
+        pauseProducing: () => {
+          state.paused = true;
+          state.pauses++;
+        },
+        resumeProducing: () => {
+          state.paused = false;
+          while (!state.paused && state.sent < total) {
+            state.sent += chunk.length;
+            t.write(chunk);
+          }
+          if (state.sent >= total) {
+            t.unregisterProducer();
+            t.loseConnection();
+          }
+        },
+        stopProducing: () => {},
+      };
+      t.registerProducer(producer, true);
+      producer.resumeProducing();
+    }
+  }
+
+  class Sink extends Recorder {
+    override connectionMade(): void {
+      this.transport!.pauseProducing(); // stop reading
+    }
+    override dataReceived(data: Uint8Array): void {
+      this.received += data.length; // count only: keeping 1 GiB would defeat the test
+    }
+  }
+
+  const port = listenTCP(0, serverFactory(() => new Source()), LOOPBACK);
+  const sink = new Sink();
+  try {
+    const rssBefore = Deno.memoryUsage().rss;
+    connectTCP("127.0.0.1", portOf(port), clientFactory(sink));
+    await within(5, sink.made, "the connection");
+    // Let the socket buffers fill and the producer stall.
+    while (!state.paused) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 300));
+    const stalledAt = state.sent;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(state.sent, stalledAt, "the producer must stay paused while nobody reads");
+    assert.ok(state.paused);
+    assert.equal(sink.received, 0);
+    const growth = Deno.memoryUsage().rss - rssBefore;
+    assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
+
+    sink.transport!.resumeProducing();
+    const reason = await within(120, sink.lost, "1 GiB to arrive");
+    assert.ok(reason.value instanceof ConnectionDone);
+    assert.equal(sink.received, total);
+    assert.ok(state.pauses > 1, "the producer was paused and resumed as the reader drained");
+  } finally {
+    await port.stopListening();
+  }
+});
