@@ -1,12 +1,13 @@
 // Byte-level interop of torsion's framing receivers with real Twisted, run by
 // /usr/bin/python3. The Deno side drives torsion protocol objects over raw
-// Deno.connect / Deno.listen sockets through a small adapter transport, so it
-// tests the parsers and senders themselves, in both directions; it can move to
-// reactor.listenTCP / connectTCP once those are the way tests make sockets.
+// connections made by the reactor's own listenTCP / connectTCP, so the parsers,
+// the senders and the TCP transport are all checked against Twisted, in both
+// directions.
 //
 // A missing Twisted is a failure, never a skip.
 import assert from "node:assert/strict";
 import {
+  ClientFactory,
   Int16StringReceiver,
   Int32StringReceiver,
   Int8StringReceiver,
@@ -14,8 +15,11 @@ import {
   LineReceiver,
   type NetstringParseError,
   NetstringReceiver,
+  type Protocol,
 } from "../../protocols/mod.ts";
-import type { Address, Transport } from "../../reactor/interfaces.ts";
+import { type Connector, reactor, type Transport } from "../../reactor/mod.ts";
+import type { Failure } from "../../defer/failure.ts";
+import { ConnectionDone } from "../../reactor/connection_errors.ts";
 import {
   bytes,
   concat,
@@ -140,64 +144,54 @@ async function runOracle<T>(job: unknown): Promise<T> {
 
 // --- Sockets ------------------------------------------------------------------
 
-/** The smallest transport over a Deno.Conn: writes in order, records them. */
-class SocketTransport implements Transport {
-  disconnecting = false;
-  sent: Uint8Array[] = [];
-  #writes: Promise<void> = Promise.resolve();
-
-  constructor(readonly conn: Deno.Conn) {}
-
-  write(data: Uint8Array | string): void {
-    const chunk = typeof data === "string" ? encoder.encode(data) : data.slice();
-    this.sent.push(chunk);
-    this.#writes = this.#writes.then(async () => {
-      for (let done = 0; done < chunk.length;) done += await this.conn.write(chunk.subarray(done));
-    });
-  }
-  /** Resolves when every write has reached the socket. */
-  flushed(): Promise<void> {
-    return this.#writes;
-  }
-  writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    for (const chunk of chunks) this.write(chunk);
-  }
-  loseConnection(): void {
-    this.disconnecting = true;
-  }
-  abortConnection(): void {
-    this.disconnecting = true;
-  }
-  loseWriteConnection(): void {}
-  getPeer(): Address {
-    return { type: "TCP", host: "127.0.0.1", port: 0 };
-  }
-  getHost(): Address {
-    return { type: "TCP", host: "127.0.0.1", port: 0 };
-  }
-  registerProducer(): void {}
-  unregisterProducer(): void {}
-  pauseProducing(): void {}
-  resumeProducing(): void {}
-  stopProducing(): void {}
+/** What a torsion protocol got over a real reactor connection. */
+interface Wired {
+  /** Every chunk handed to `dataReceived`, copied. */
+  raw: Uint8Array[];
+  /** Fires with the reason once `connectionLost` has run. */
+  lost: Promise<Failure>;
 }
 
-/** Reads into the protocol until `done()` or end of stream; returns the raw bytes. */
-async function pump(
-  conn: Deno.Conn,
-  protocol: { dataReceived(data: Uint8Array): unknown },
-  done: () => boolean,
-): Promise<Uint8Array> {
-  const buffer = new Uint8Array(64 * 1024);
+/** Records the bytes a protocol receives and tells when its connection ends. */
+function wire(protocol: Protocol): Wired {
   const raw: Uint8Array[] = [];
-  while (!done()) {
-    const n = await conn.read(buffer);
-    if (n === null) break;
-    const chunk = buffer.slice(0, n);
-    raw.push(chunk);
-    protocol.dataReceived(chunk);
+  const dataReceived = protocol.dataReceived.bind(protocol);
+  const connectionLost = protocol.connectionLost.bind(protocol);
+  const lost = new Promise<Failure>((resolve) => {
+    protocol.connectionLost = (reason: Failure) => {
+      connectionLost(reason);
+      resolve(reason);
+    };
+  });
+  protocol.dataReceived = (data: Uint8Array) => {
+    raw.push(data.slice());
+    dataReceived(data);
+  };
+  return { raw, lost };
+}
+
+/** A factory that hands out `protocol` once, then refuses. */
+class OneShotFactory extends ClientFactory {
+  readonly failed: Promise<Failure>;
+  #protocol: Protocol | null;
+  #fail!: (reason: Failure) => void;
+
+  constructor(protocol: Protocol) {
+    super();
+    this.#protocol = protocol;
+    this.failed = new Promise((resolve) => (this.#fail = resolve));
   }
-  return concat(raw);
+
+  override buildProtocol(): Protocol | null {
+    const protocol = this.#protocol;
+    this.#protocol = null;
+    if (protocol !== null) protocol.factory = this;
+    return protocol;
+  }
+
+  override clientConnectionFailed(_connector: Connector, reason: Failure): void {
+    this.#fail(reason);
+  }
 }
 
 // --- The three protocols, on the torsion side ---------------------------------
@@ -294,35 +288,44 @@ for (const kind of ["line", "netstring", "int32"] as const) {
     await requireTwisted();
     const messages = messagesFor(kind, "to twisted");
     const python = new Python([`${HERE}framing_peer.py`, "server", kind], null);
-    let conn: Deno.Conn | null = null;
     try {
       const port = Number(await python.readLine());
       assert.ok(port > 0, "the Twisted server printed its port");
-      conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      const transport = new SocketTransport(conn);
       const peer = torsionPeer(kind, false);
-      peer.protocol.makeConnection(transport);
-      for (const m of messages) peer.send(m);
-      const raw = await pump(conn, peer.protocol, () => peer.received.length >= messages.length);
-      await transport.flushed();
-      conn.close();
-      conn = null;
+      const wired = wire(peer.protocol);
+      const factory = new OneShotFactory(peer.protocol);
+      const all = Promise.withResolvers<void>();
+      const onMessage = peer.protocol instanceof LineReceiver ? "lineReceived" : "stringReceived";
+      const record = (peer.protocol as unknown as Record<string, (x: unknown) => void>)[onMessage];
+      (peer.protocol as unknown as Record<string, (x: unknown) => void>)[onMessage] = (x) => {
+        record(x);
+        if (peer.received.length === messages.length) all.resolve();
+      };
+      peer.protocol.connectionMade = () => {
+        for (const m of messages) peer.send(m);
+      };
+      reactor.connectTCP("127.0.0.1", port, factory, { timeout: 10 });
+      const failed = factory.failed.then((reason) => {
+        throw new Error(`Could not connect to the Twisted server: ${reason.getErrorMessage()}`);
+      });
+      await Promise.race([all.promise, failed, wired.lost]);
+      peer.protocol.transport!.loseConnection();
+      const reason = await wired.lost;
+      assert.ok(reason.check(ConnectionDone), `clean close, not ${reason.getErrorMessage()}`);
       const summary = JSON.parse(await python.finish()) as Summary;
 
       const framing = torsionFraming(kind, messages);
       assert.equal(summary.error, undefined);
       assert.equal(summary.brokenPeer, false);
       assert.deepEqual(summary.received, messages.map(hex), "Twisted parsed torsion's framing");
+      assert.equal(summary.raw, hex(framing), "Twisted got exactly what torsion frames");
       assert.equal(
-        summary.raw,
-        hex(concat(transport.sent)),
-        "Twisted got exactly what torsion sent",
+        hex(concat(wired.raw)),
+        hex(framing),
+        "Twisted's echo is framed as torsion frames",
       );
-      assert.equal(hex(concat(transport.sent)), hex(framing));
-      assert.equal(hex(raw), hex(framing), "Twisted's echo is framed as torsion frames");
       assert.deepEqual(peer.received, expectedReceived(kind, messages), "torsion parsed Twisted");
     } finally {
-      conn?.close();
       await python.close();
     }
   });
@@ -330,44 +333,34 @@ for (const kind of ["line", "netstring", "int32"] as const) {
   Deno.test(`${twistedClass}: Twisted sends to torsion and parses its echo, byte for byte`, async () => {
     await requireTwisted();
     const messages = messagesFor(kind, "from twisted");
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const peer = torsionPeer(kind, true);
+    const wired = wire(peer.protocol);
+    const listening = reactor.listenTCP(0, new OneShotFactory(peer.protocol), {
+      interface: "127.0.0.1",
+    });
     const python = new Python(
-      [`${HERE}framing_peer.py`, "client", kind, String(listener.addr.port)],
+      [`${HERE}framing_peer.py`, "client", kind, String(listening.getHost().port)],
       JSON.stringify({ messages: messages.map(hex) }),
     );
-    let conn: Deno.Conn | null = null;
     try {
-      const accepted = listener.accept();
       const exited = python.status.then(() => null);
-      conn = await Promise.race([accepted, exited]);
-      if (conn === null) {
-        listener.close();
-        await accepted.catch(() => {});
+      const reason = await Promise.race([wired.lost, exited]);
+      if (reason === null && peer.protocol.transport === undefined) {
         throw new Error(`The Twisted client did not connect:\n${await python.stderr}`);
       }
-      const transport = new SocketTransport(conn);
-      const peer = torsionPeer(kind, true);
-      peer.protocol.makeConnection(transport);
-      const raw = await pump(conn, peer.protocol, () => false);
-      await transport.flushed();
-      conn.close();
-      conn = null;
       const summary = JSON.parse(await python.finish()) as Summary;
+      assert.ok((await wired.lost).check(ConnectionDone), "the Twisted client closed cleanly");
 
       const framing = torsionFraming(kind, messages);
       assert.deepEqual(peer.received, expectedReceived(kind, messages), "torsion parsed Twisted");
-      assert.equal(hex(raw), hex(framing), "Twisted frames as torsion frames");
+      assert.equal(hex(concat(wired.raw)), hex(framing), "Twisted frames as torsion frames");
       assert.equal(summary.error, undefined);
       assert.equal(summary.brokenPeer, false);
       assert.deepEqual(summary.received, messages.map(hex), "Twisted parsed torsion's echo");
       assert.equal(summary.raw, hex(framing), "Twisted got torsion's echo byte for byte");
     } finally {
-      conn?.close();
-      try {
-        listener.close();
-      } catch {
-        // already closed
-      }
+      await listening.stopListening();
+      peer.protocol.transport?.abortConnection();
       await python.close();
     }
   });
