@@ -78,3 +78,14 @@ export type {
 export type { Process, ProcessProtocolLike, SpawnProcessOptions } from "./process.ts";
 export { ProcessDone, ProcessExitedAlready, ProcessTerminated } from "./process_errors.ts";
 export { resolve, resolveAll, type ResolveOptions } from "./resolve.ts";
+export {
+  formatLogEvent,
+  getLogLevel,
+  log,
+  type LogEvent,
+  Logger,
+  type LogLevel,
+  type LogSink,
+  setLogLevel,
+  setLogSink,
+} from "./log.ts";
