@@ -133,3 +133,4 @@ export {
   type ResponseOptions,
   SchemeNotSupported,
 } from "./http_client.ts";
+export { ChatFactory, ChatProtocol } from "./chat.ts";
