@@ -20,6 +20,8 @@ import { gatherResults } from "../defer/deferred_list.ts";
 import type { DelayedCall, ReactorTime } from "../defer/time.ts";
 import { reactor as defaultReactor } from "../reactor/deno_reactor.ts";
 import type { Address, ClientFactoryLike, Connector } from "../reactor/interfaces.ts";
+import { Logger } from "../reactor/log.ts";
+
 import { ClientFactory } from "./factory.ts";
 import { Protocol } from "./protocol.ts";
 import {
@@ -30,6 +32,8 @@ import {
   TOKEN,
 } from "./_http_parser.ts";
 import { Headers, type HeadersLike } from "./http_headers.ts";
+
+const logger = new Logger("http");
 
 export { BadResponseVersion, Headers, type HeadersLike, ParseError };
 
@@ -574,11 +578,7 @@ const NO_PRODUCER: ResponseBodyProducer = {
 };
 
 function logBodyError(where: string, error: unknown): void {
-  console.error(
-    `Unhandled error in a response body protocol's ${where}():\n${
-      Failure.from(error).getTraceback()
-    }`,
-  );
+  logger.error(`Unhandled error in a response body protocol's ${where}()`, Failure.from(error));
 }
 
 /**

@@ -8,6 +8,9 @@
 import { _isThenable, Deferred } from "../defer/deferred.ts";
 import { DeferredList } from "../defer/deferred_list.ts";
 import { Failure } from "../defer/failure.ts";
+import { Logger } from "./log.ts";
+
+const logger = new Logger("reactor");
 
 /** When a system event trigger runs, relative to the others of its event. */
 export type TriggerPhase = "before" | "during" | "after";
@@ -124,7 +127,7 @@ function whenAll(ds: Deferred<void>[]): Deferred<void> {
  * Firing an event runs its `before` triggers in order, waits for every
  * Deferred (or PromiseLike) they returned, then runs the `during` and then the
  * `after` triggers. An error thrown by a trigger, or a failure of the Deferred
- * it returned, is logged with `console.error` and does not stop the others.
+ * it returned, is logged (namespace `reactor`) and does not stop the others.
  *
  * Divergences from Twisted: `fireSystemEvent` returns a Deferred that fires
  * once the `after` triggers have run and every Deferred returned by a
@@ -139,10 +142,10 @@ export class SystemEventTriggers {
   #log: (message: string) => void;
 
   /**
-   * @param log Where errors in triggers are reported (default
-   * `console.error`).
+   * @param log Where errors in triggers are reported (default: the
+   * `reactor` log).
    */
-  constructor(log: (message: string) => void = (message) => console.error(message)) {
+  constructor(log: (message: string) => void = (message) => logger.error(message)) {
     this.#log = log;
   }
 

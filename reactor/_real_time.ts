@@ -8,6 +8,9 @@
 import type { DelayedCall, ReactorTime } from "../defer/time.ts";
 import { Scheduler } from "./_scheduler.ts";
 import { functionName } from "./delayed_call.ts";
+import { Logger } from "./log.ts";
+
+const logger = new Logger("reactor");
 
 // The longest delay setTimeout takes (a signed 32-bit count of
 // milliseconds); a call due later is reached in several hops.
@@ -20,7 +23,7 @@ export type CallErrorReporter = (error: unknown, call: DelayedCall) => void;
 export interface RealTimeOptions {
   /** The current time in seconds; by default {@linkcode wallSeconds}. */
   seconds?: () => number;
-  /** Where errors thrown by calls go; by default `console.error`. */
+  /** Where errors thrown by calls go; by default the `reactor` log. */
   report?: CallErrorReporter;
 }
 
@@ -47,7 +50,7 @@ export function wallSeconds(): number {
  * @param call The call.
  */
 export function reportToConsole(error: unknown, call: DelayedCall): void {
-  console.error(`Unhandled error in delayed call to ${functionName(call.func)}:`, error);
+  logger.error(`Unhandled error in delayed call to ${functionName(call.func)}`, error);
 }
 
 /**

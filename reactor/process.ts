@@ -7,6 +7,9 @@
  */
 import { Failure } from "../defer/failure.ts";
 import { ProcessDone, ProcessExitedAlready, ProcessTerminated } from "./process_errors.ts";
+import { Logger } from "./log.ts";
+
+const logger = new Logger("process");
 
 const encoder = new TextEncoder();
 
@@ -363,8 +366,8 @@ export class Process {
   }
 
   #log(what: string, error: unknown): void {
-    console.error(
-      `Unhandled error in ${nameOf(this.#protocol)}.${what} for process ${this.#child.pid}:`,
+    logger.error(
+      `Unhandled error in ${nameOf(this.#protocol)}.${what} for process ${this.#child.pid}`,
       error,
     );
   }

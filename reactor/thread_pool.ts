@@ -1,12 +1,16 @@
 import { Worker } from "node:worker_threads";
 import { Deferred } from "../defer/deferred.ts";
 import { Failure } from "../defer/failure.ts";
+import { Logger } from "./log.ts";
+
 import {
   type JobMessage,
   type ResultMessage,
   type SerializedError,
   WORKER_MODULE_URL,
 } from "./_thread_worker.ts";
+
+const logger = new Logger("threads");
 
 /** Twisted's default `maxthreads`. */
 const DEFAULT_MAX_WORKERS = 10;
@@ -150,7 +154,7 @@ export class ThreadPool {
 
   /**
    * Runs `fn(...args)` in a worker and forgets about it; an error it throws
-   * is logged with `console.error`, as Twisted logs it.
+   * is logged (namespace `threads`), as Twisted logs it.
    *
    * @param fn A self-contained function (see the class documentation).
    * @param args Its arguments, structured-cloned to the worker.
@@ -306,9 +310,7 @@ export class ThreadPool {
       if (ok) d.callback(value);
       else d.errback(value);
     } else if (!ok) {
-      console.error(
-        `Unhandled error in a function run by callInThread:\n${Failure.from(value).getTraceback()}`,
-      );
+      logger.error("Unhandled error in a function run by callInThread", Failure.from(value));
     }
   }
 }

@@ -9,6 +9,9 @@ import { Deferred } from "../defer/deferred.ts";
 import { _isIPv4, _isIPv6 } from "./_ip_address.ts";
 import { CannotListenError } from "./connection_errors.ts";
 import type { IPAddress, ListeningPort } from "./interfaces.ts";
+import { Logger } from "./log.ts";
+
+const logger = new Logger("udp");
 
 const encoder = new TextEncoder();
 
@@ -343,11 +346,11 @@ export class UDPPort implements ListeningPort {
    */
   loseConnection(): void {
     this.stopListening().addErrback((failure) => {
-      console.error(
+      logger.error(
         `Unhandled error while stopping ${nameOf(this.#protocol)} on ${
           format(this.#host.host, this.#host.port)
-        }:`,
-        failure.value,
+        }`,
+        failure,
       );
     });
   }
@@ -389,9 +392,9 @@ export class UDPPort implements ListeningPort {
             this.#call(() => this.#protocol.connectionRefused?.(), "connectionRefused()");
             continue;
           }
-          console.error(
+          logger.error(
             `${nameOf(this.#protocol)} on ${format(this.#host.host, this.#host.port)} ` +
-              `could not send a datagram to ${format(to.hostname, to.port)}:`,
+              `could not send a datagram to ${format(to.hostname, to.port)}`,
             error,
           );
         }
@@ -419,10 +422,10 @@ export class UDPPort implements ListeningPort {
           continue;
         }
         // As in Twisted, any other read error ends the port.
-        console.error(
+        logger.error(
           `${nameOf(this.#protocol)} on ${
             format(this.#host.host, this.#host.port)
-          } could not receive; stopping the port:`,
+          } could not receive; stopping the port`,
           error,
         );
         this.loseConnection();
@@ -445,10 +448,10 @@ export class UDPPort implements ListeningPort {
     try {
       fn();
     } catch (error) {
-      console.error(
+      logger.error(
         `Unhandled error in ${nameOf(this.#protocol)}.${what} on ${
           format(this.#host.host, this.#host.port)
-        }:`,
+        }`,
         error,
       );
     }
@@ -545,7 +548,7 @@ export function listenUDP(
 export function _stopAllUDPPorts(): Deferred<void> {
   const waits = [...ports].map((port) =>
     port.stopListening().asPromise().catch((error) => {
-      console.error("Unhandled error while stopping a UDP port:", error);
+      logger.error("Unhandled error while stopping a UDP port", error);
     })
   );
   return Deferred.fromPromise(Promise.all(waits).then(() => {}));

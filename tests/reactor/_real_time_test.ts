@@ -181,7 +181,10 @@ Deno.test("realTime reports errors on stderr with the function's name and goes o
   `);
   assert.equal(result.code, 0);
   assert.equal(result.stdout, "still running\n");
-  assert.match(result.stderr, /^Unhandled error in delayed call to failing: Error: boom\n/);
+  assert.match(
+    result.stderr,
+    /^\S+Z \[error\] reactor: Unhandled error in delayed call to failing\n {4}Error: boom\n/,
+  );
 });
 
 Deno.test("setKeepAlive(true) keeps the process alive with nothing pending", async () => {

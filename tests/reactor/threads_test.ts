@@ -339,6 +339,6 @@ Deno.test("deferToThread() (subprocess): idle workers do not keep a script alive
   // callInThread logs what its function threw.
   assert.match(
     stderr,
-    /Unhandled error in a function run by callInThread:\nError: callInThread failure/,
+    /\[error\] threads: Unhandled error in a function run by callInThread\n {4}Error: callInThread failure/,
   );
 });
