@@ -1,0 +1,210 @@
+/**
+ * The grammar of endpoint descriptions, as Twisted's `serverFromString` and
+ * `clientFromString` read them: fields separated by `:`, each either
+ * positional or `key=value`, with `\` escaping the next character (so
+ * `\:` is a colon inside a field). The first field names the type.
+ *
+ * @module
+ */
+
+/** A description that cannot be understood: says what is wrong and where. */
+export class EndpointDescriptionError extends Error {
+  /** The description as given. */
+  readonly description: string;
+
+  /**
+   * Makes the error.
+   *
+   * @param description The description.
+   * @param problem What is wrong with it.
+   */
+  constructor(description: string, problem: string) {
+    super(`${problem} in endpoint description ${JSON.stringify(description)}`);
+    this.name = "EndpointDescriptionError";
+    this.description = description;
+  }
+}
+
+/** A description cut into its fields. */
+export interface ParsedDescription {
+  /** The type: `tcp`, `unix`, ... (lower case). */
+  type: string;
+  /** Fields without `=`, in order. */
+  positional: string[];
+  /** `key=value` fields. */
+  keywords: Map<string, string>;
+}
+
+/**
+ * Cuts a description into its type, positional fields and keywords.
+ *
+ * @param description Such as `tcp:8080:interface=127.0.0.1`.
+ * @returns The parts, unescaped.
+ * @throws {EndpointDescriptionError} For an empty type, a trailing `\`, a
+ *   key given twice or an empty key.
+ */
+export function _parseDescription(description: string): ParsedDescription {
+  if (typeof description !== "string") {
+    throw new TypeError(`An endpoint description must be a string, not ${typeof description}`);
+  }
+  // Each field is [text before an unescaped '=', text after it] or [text].
+  const fields: string[][] = [];
+  let field: string[] = [""];
+  for (let i = 0; i < description.length; i++) {
+    const c = description[i];
+    if (c === "\\") {
+      if (i + 1 === description.length) {
+        throw new EndpointDescriptionError(description, "A trailing backslash");
+      }
+      field[field.length - 1] += description[++i];
+    } else if (c === ":") {
+      fields.push(field);
+      field = [""];
+    } else if (c === "=" && field.length === 1) {
+      field.push("");
+    } else {
+      field[field.length - 1] += c;
+    }
+  }
+  fields.push(field);
+  const [first, ...rest] = fields;
+  if (first.length !== 1 || first[0] === "") {
+    throw new EndpointDescriptionError(description, "No endpoint type");
+  }
+  const positional: string[] = [];
+  const keywords = new Map<string, string>();
+  for (const f of rest) {
+    if (f.length === 1) {
+      positional.push(f[0]);
+      continue;
+    }
+    const [key, value] = f;
+    if (key === "") throw new EndpointDescriptionError(description, "An empty key");
+    if (keywords.has(key)) {
+      throw new EndpointDescriptionError(description, `The key ${key} given twice`);
+    }
+    keywords.set(key, value);
+  }
+  return { type: first[0].toLowerCase(), positional, keywords };
+}
+
+/**
+ * Binds positional fields and keywords to named parameters, in order, as
+ * Python binds arguments: a parameter given both ways, an unknown keyword
+ * or too many positional fields is an error.
+ *
+ * @param description The description, for errors.
+ * @param parsed Its parts.
+ * @param names The parameters, in positional order.
+ * @returns Each given parameter's value.
+ * @throws {EndpointDescriptionError} As above.
+ */
+export function _bind(
+  description: string,
+  parsed: ParsedDescription,
+  names: readonly string[],
+): Map<string, string> {
+  const bound = new Map<string, string>();
+  if (parsed.positional.length > names.length) {
+    throw new EndpointDescriptionError(
+      description,
+      `Too many fields for ${parsed.type} (${parsed.positional.length}, at most ${names.length})`,
+    );
+  }
+  parsed.positional.forEach((value, i) => bound.set(names[i], value));
+  for (const [key, value] of parsed.keywords) {
+    if (!names.includes(key)) {
+      throw new EndpointDescriptionError(
+        description,
+        `Unknown key ${key} for ${parsed.type} (known: ${names.join(", ")})`,
+      );
+    }
+    if (bound.has(key)) {
+      throw new EndpointDescriptionError(description, `${key} given twice`);
+    }
+    bound.set(key, value);
+  }
+  return bound;
+}
+
+/**
+ * A port number field.
+ *
+ * @param description For errors.
+ * @param value The field.
+ * @param what Its name.
+ * @returns The port.
+ * @throws {EndpointDescriptionError} Unless an integer from 0 to 65535.
+ */
+export function _port(description: string, value: string | undefined, what = "port"): number {
+  if (value === undefined) throw new EndpointDescriptionError(description, `No ${what}`);
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new EndpointDescriptionError(
+      description,
+      `The ${what} must be an integer from 0 to 65535, not ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
+}
+
+/**
+ * A non-negative integer field.
+ *
+ * @param description For errors.
+ * @param value The field.
+ * @param what Its name.
+ * @param radix 10, or 8 for a file mode.
+ * @returns The number.
+ * @throws {EndpointDescriptionError} Unless digits of the radix.
+ */
+export function _integer(description: string, value: string, what: string, radix = 10): number {
+  const digits = radix === 8 ? /^[0-7]+$/ : /^\d+$/;
+  if (!digits.test(value)) {
+    throw new EndpointDescriptionError(
+      description,
+      `${what} must be ${radix === 8 ? "an octal" : "a whole"} number, not ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return parseInt(value, radix);
+}
+
+/**
+ * A number of seconds.
+ *
+ * @param description For errors.
+ * @param value The field.
+ * @param what Its name.
+ * @returns The seconds.
+ * @throws {EndpointDescriptionError} Unless a positive number.
+ */
+export function _seconds(description: string, value: string, what: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !(n > 0) || !Number.isFinite(n)) {
+    throw new EndpointDescriptionError(
+      description,
+      `${what} must be a positive number of seconds, not ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * A yes/no field: `1`/`0`, `true`/`false`, `yes`/`no`.
+ *
+ * @param description For errors.
+ * @param value The field.
+ * @param what Its name.
+ * @returns The flag.
+ * @throws {EndpointDescriptionError} For anything else.
+ */
+export function _flag(description: string, value: string, what: string): boolean {
+  const v = value.toLowerCase();
+  if (v === "1" || v === "true" || v === "yes") return true;
+  if (v === "0" || v === "false" || v === "no") return false;
+  throw new EndpointDescriptionError(
+    description,
+    `${what} must be 1 or 0, not ${JSON.stringify(value)}`,
+  );
+}
