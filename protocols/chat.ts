@@ -193,6 +193,7 @@ export class ChatFactory extends ServerFactory<ChatProtocol> {
   name: string;
   /** The longest name a user may take. */
   maxNickLength: number = 32;
+  /** The protocol built per connection. */
   override protocol: (new () => ChatProtocol) | null = ChatProtocol;
   readonly #users = new Map<string, ChatProtocol>(); // by lower-case name
   #guests = 0;

@@ -134,3 +134,12 @@ export {
   SchemeNotSupported,
 } from "./http_client.ts";
 export { ChatFactory, ChatProtocol } from "./chat.ts";
+export {
+  Proxy,
+  ProxyClient,
+  ProxyClientFactory,
+  ProxyFactory,
+  type ProxyFactoryOptions,
+  type ProxyReactor,
+  ProxyServer,
+} from "./portforward.ts";
