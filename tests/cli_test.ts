@@ -1,0 +1,333 @@
+// The runner, run as users run it: `deno run -A cli.ts ...` in a subprocess,
+// talked to over sockets, stopped with SIGINT.
+import assert from "node:assert/strict";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** A runner subprocess, killed if it outlives the test's time limit. */
+class Runner {
+  readonly child: Deno.ChildProcess;
+  readonly stderr: Promise<string>;
+  #stdout: ReadableStreamDefaultReader<Uint8Array>;
+  #text = "";
+  #timer: ReturnType<typeof setTimeout>;
+
+  constructor(args: string[], timeoutMs = 30_000) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", CLI, ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#timer = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
+    this.#stdout = this.child.stdout.getReader();
+    this.stderr = new Response(this.child.stderr).text();
+  }
+
+  /** Reads standard output until `pattern` matches; returns the match. */
+  async waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
+    for (;;) {
+      const match = this.#text.match(pattern);
+      if (match !== null) return match;
+      const { value, done } = await this.#stdout.read();
+      if (done) {
+        throw new Error(`The runner ended before printing ${pattern}:\n${this.#text}\n${await this
+          .stderr}`);
+      }
+      this.#text += decoder.decode(value, { stream: true });
+    }
+  }
+
+  /** The port it printed for `name`. */
+  async port(name: string): Promise<number> {
+    const match = await this.waitFor(new RegExp(`${name} listening on tcp 127\\.0\\.0\\.1:(\\d+)`));
+    return Number(match[1]);
+  }
+
+  /** Everything on standard output, once it has exited. */
+  async output(): Promise<string> {
+    for (;;) {
+      const { value, done } = await this.#stdout.read();
+      if (done) break;
+      this.#text += decoder.decode(value, { stream: true });
+    }
+    return this.#text;
+  }
+
+  /** Waits for the exit; returns the code and standard error. */
+  async finish(): Promise<{ code: number; stdout: string; stderr: string }> {
+    const stdout = await this.output();
+    const status = await this.child.status;
+    clearTimeout(this.#timer);
+    return { code: status.code, stdout, stderr: await this.stderr };
+  }
+
+  /** Sends SIGINT and waits for the exit. */
+  interrupt(): Promise<{ code: number; stdout: string; stderr: string }> {
+    this.child.kill("SIGINT");
+    return this.finish();
+  }
+}
+
+/** A client connection that collects what it reads. */
+class Client {
+  #text = "";
+  #done = false;
+  readonly closed: Promise<void>;
+
+  constructor(readonly conn: Deno.TcpConn) {
+    this.closed = (async () => {
+      const buffer = new Uint8Array(64 * 1024);
+      try {
+        for (;;) {
+          const n = await conn.read(buffer);
+          if (n === null) break;
+          this.#text += decoder.decode(buffer.subarray(0, n));
+        }
+      } catch {
+        // reset: the test looks at what arrived
+      } finally {
+        this.#done = true;
+        try {
+          conn.close();
+        } catch {
+          // closed by close()
+        }
+      }
+    })();
+  }
+
+  static async open(port: number): Promise<Client> {
+    return new Client(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  get text(): string {
+    return this.#text;
+  }
+
+  async send(text: string): Promise<void> {
+    const bytes = encoder.encode(text);
+    for (let done = 0; done < bytes.length;) done += await this.conn.write(bytes.subarray(done));
+  }
+
+  async waitFor(needle: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#text.includes(needle)) {
+      if (this.#done) throw new Error(`Closed before ${JSON.stringify(needle)}: ${this.#text}`);
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${needle}: ${this.#text}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by the reader
+    }
+    await this.closed;
+  }
+}
+
+const LISTEN = ["--listen", "tcp:0:interface=127.0.0.1"];
+
+Deno.test("cli echo: serves, echoes, and exits 0 on SIGINT", async () => {
+  const runner = new Runner(["echo", ...LISTEN]);
+  const client = await Client.open(await runner.port("echo"));
+  await client.send("ping\r\n");
+  await client.waitFor("ping\r\n");
+  const { code, stderr } = await runner.interrupt();
+  await client.closed;
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /\[info\] runner: shutting down/);
+});
+
+Deno.test("cli chat: a user gets a goodbye on SIGINT", async () => {
+  const runner = new Runner(["chat", ...LISTEN, "--name", "the test room"]);
+  const port = await runner.port("chat");
+  const alice = await Client.open(port);
+  const bob = await Client.open(port);
+  await alice.waitFor("Welcome to the test room");
+  await bob.waitFor("Welcome");
+  await alice.send("/nick alice\r\nhello\r\n");
+  await bob.waitFor("<alice> hello");
+  const { code, stderr } = await runner.interrupt();
+  await Promise.all([alice.closed, bob.closed]);
+  assert.equal(code, 0, stderr);
+  assert.match(alice.text, /The server is shutting down\. Goodbye!\r\n$/);
+  assert.match(bob.text, /The server is shutting down\. Goodbye!\r\n$/);
+  assert.match(stderr, /\[info\] chat: alice left|said goodbye to 2 users/);
+});
+
+Deno.test("cli discard, chargen, daytime and qotd serve on their endpoints", async (t) => {
+  await t.step("discard reads and drops", async () => {
+    const runner = new Runner(["discard", ...LISTEN]);
+    const client = await Client.open(await runner.port("discard"));
+    await client.send("x".repeat(100_000));
+    const { code } = await runner.interrupt();
+    await client.closed;
+    assert.equal(code, 0);
+    assert.equal(client.text, "");
+  });
+  await t.step("chargen sends lines of characters", async () => {
+    const runner = new Runner(["chargen", ...LISTEN]);
+    const client = await Client.open(await runner.port("chargen"));
+    await client.waitFor("\r\n");
+    assert.match(client.text, /^[ -~]{72}\r\n/);
+    await client.close();
+    assert.equal((await runner.interrupt()).code, 0);
+  });
+  await t.step("daytime sends the time and closes", async () => {
+    const runner = new Runner(["daytime", ...LISTEN]);
+    const client = await Client.open(await runner.port("daytime"));
+    await client.closed;
+    assert.match(client.text, /\d\d:\d\d:\d\d/);
+    assert.equal((await runner.interrupt()).code, 0);
+  });
+  await t.step("qotd sends the quote given", async () => {
+    const runner = new Runner(["qotd", ...LISTEN, "--quote", "Hello from the test"]);
+    const client = await Client.open(await runner.port("qotd"));
+    await client.closed;
+    assert.equal(client.text, "Hello from the test\r\n");
+    assert.equal((await runner.interrupt()).code, 0);
+  });
+});
+
+Deno.test("cli listens on every --listen given", async () => {
+  const runner = new Runner(["echo", ...LISTEN, ...LISTEN]);
+  const text = (await runner.waitFor(/(?:echo listening on tcp \S+\n[^]*){2}/))[0];
+  const ports = [...text.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+  assert.equal(ports.length, 2);
+  assert.notEqual(ports[0], ports[1]);
+  for (const port of ports) {
+    const client = await Client.open(port);
+    await client.send("hi\n");
+    await client.waitFor("hi\n");
+    await client.close();
+  }
+  assert.equal((await runner.interrupt()).code, 0);
+});
+
+Deno.test("cli portforward: forwards to --dest both ways", async () => {
+  const echo = new Runner(["echo", ...LISTEN]);
+  const echoPort = await echo.port("echo");
+  const proxy = new Runner(["portforward", ...LISTEN, "--dest", `tcp:127.0.0.1:${echoPort}`]);
+  const client = await Client.open(await proxy.port("portforward"));
+  await client.send("through the proxy\n");
+  await client.waitFor("through the proxy\n");
+  await client.close();
+  assert.equal((await proxy.interrupt()).code, 0);
+  assert.equal((await echo.interrupt()).code, 0);
+});
+
+Deno.test("cli start: chat and echo, and how to connect", async () => {
+  const runner = new Runner([
+    "start",
+    "--chat",
+    "tcp:0:interface=127.0.0.1",
+    "--echo",
+    "tcp:0:interface=127.0.0.1",
+  ]);
+  const chat = await runner.port("chat");
+  const echo = await runner.port("echo");
+  await runner.waitFor(/Press Ctrl-C to stop/);
+  const said = await runner.waitFor(/chat: nc localhost (\d+)/);
+  assert.equal(Number(said[1]), chat);
+  const user = await Client.open(chat);
+  await user.waitFor("Welcome");
+  const client = await Client.open(echo);
+  await client.send("echo?\n");
+  await client.waitFor("echo?\n");
+  await client.close();
+  const { code } = await runner.interrupt();
+  await user.closed;
+  assert.equal(code, 0);
+  assert.match(user.text, /Goodbye!\r\n$/);
+});
+
+Deno.test("cli get: prints the page, and fails with 1 for an HTTP error", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      new URL(request.url).pathname === "/page"
+        ? new Response("the page body\n")
+        : new Response("nope", { status: 404 }),
+  );
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const ok = await new Runner(["get", `${base}/page`]).finish();
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "the page body\n");
+    const missing = await new Runner(["get", `${base}/missing`]).finish();
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /404/);
+    assert.equal(missing.stdout, "");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("cli --help, for the runner and for each plugin", async () => {
+  const all = await new Runner(["--help"]).finish();
+  assert.equal(all.code, 0);
+  for (
+    const name of ["echo", "discard", "chargen", "daytime", "qotd", "chat", "portforward", "get"]
+  ) {
+    assert.match(all.stdout, new RegExp(`^  ${name}\\s`, "m"));
+  }
+  const chat = await new Runner(["chat", "--help"]).finish();
+  assert.equal(chat.code, 0);
+  assert.match(chat.stdout, /Usage: cli\.ts chat/);
+  assert.match(chat.stdout, /--listen ENDPOINT/);
+});
+
+Deno.test("cli: bad input exits 2 with the reason and a hint", async (t) => {
+  const cases: [string[], RegExp][] = [
+    [[], /No plugin given/],
+    [["nosuch"], /Unknown plugin nosuch/],
+    [["echo", "--bogus"], /Unknown option --bogus/],
+    [["echo", "--listen"], /--listen needs a value/],
+    [["echo", "--listen", "carrier-pigeon:1"], /Bad --listen carrier-pigeon:1/],
+    [["echo", "--listen", "tcp:99999"], /Bad --listen tcp:99999/],
+    [["echo", "stray"], /Unexpected argument stray/],
+    [["portforward", ...LISTEN], /--dest is required/],
+    [["portforward", ...LISTEN, "--dest", "tcp:nohost"], /Bad --dest|--dest must be/],
+    [["get"], /A URL is required/],
+    [["get", "not a url"], /Not a URL/],
+    [["get", "http://x/", "--timeout", "soon"], /--timeout must be a number/],
+    [["--log-level", "loud", "echo"], /Unknown log level loud/],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(args.join(" ") || "(nothing)", async () => {
+      const { code, stderr, stdout } = await new Runner(args).finish();
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, message);
+      assert.match(stderr, /--help' for usage/);
+      assert.equal(stdout, "");
+    });
+  }
+});
+
+Deno.test("cli: a port in use exits 1 with the reason", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const { code, stderr } = await new Runner([
+      "echo",
+      "--listen",
+      `tcp:${listener.addr.port}:interface=127.0.0.1`,
+    ]).finish();
+    assert.equal(code, 1);
+    assert.match(stderr, /Cannot listen|address in use|in use/i);
+  } finally {
+    listener.close();
+  }
+});
