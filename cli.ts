@@ -65,6 +65,8 @@ export class UsageError extends Error {
   readonly plugin: string | undefined;
 
   /**
+   * Makes the error.
+   *
    * @param message What was wrong.
    * @param plugin The plugin whose usage applies.
    */

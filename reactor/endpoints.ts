@@ -186,22 +186,20 @@ function missing(method: string): TypeError {
 class OneConnectionFactory implements ClientFactoryLike {
   readonly #factory: FactoryLike;
   readonly #d: Deferred<ProtocolLike>;
-  readonly #started: boolean;
   /** Set by an attempt group to refuse connections that lost the race. */
   refuse = false;
 
-  constructor(factory: FactoryLike, d: Deferred<ProtocolLike>, started = false) {
+  constructor(factory: FactoryLike, d: Deferred<ProtocolLike>) {
     this.#factory = factory;
     this.#d = d;
-    this.#started = started;
   }
 
   doStart(): void {
-    if (!this.#started) this.#factory.doStart();
+    this.#factory.doStart();
   }
 
   doStop(): void {
-    if (!this.#started) this.#factory.doStop();
+    this.#factory.doStop();
   }
 
   buildProtocol(addr: Address): ProtocolLike | null {
@@ -486,8 +484,6 @@ export class HostnameEndpoint implements StreamClientEndpoint {
       if (!d.called) d.callback(protocol);
       else (protocol as { transport?: Transport | null }).transport?.loseConnection();
     }, () => {});
-    factory.doStart();
-    d.addBoth(() => factory.doStop());
 
     const start = (addresses: string[]): void => {
       if (d.called) return;
@@ -501,7 +497,7 @@ export class HostnameEndpoint implements StreamClientEndpoint {
         timer = undefined;
         if (finished || d.called) return;
         const mine = new Deferred<ProtocolLike>();
-        const f = new OneConnectionFactory(factory, mine, true);
+        const f = new OneConnectionFactory(factory, mine);
         factories.push(f);
         mine.addCallbacks((protocol: ProtocolLike) => {
           if (!won.called) won.callback(protocol);

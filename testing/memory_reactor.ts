@@ -42,24 +42,6 @@ export interface MemoryConnectTCPOptions {
   bindAddress?: BindAddress | null;
 }
 
-/**
- * Options of {@linkcode MemoryReactor.listenSSL}: those of `listenTCP`, and
- * whatever the TLS configuration is, recorded as one object.
- */
-export interface MemoryListenSSLOptions extends MemoryListenTCPOptions {
-  /** TLS settings (certificate, key...), recorded as they are. */
-  [setting: string]: unknown;
-}
-
-/**
- * Options of {@linkcode MemoryReactor.connectSSL}: those of `connectTCP`,
- * and whatever the TLS configuration is, recorded as one object.
- */
-export interface MemoryConnectSSLOptions extends MemoryConnectTCPOptions {
-  /** TLS settings (CA certificates, server name...), recorded as they are. */
-  [setting: string]: unknown;
-}
-
 /** Options of {@linkcode MemoryReactor.listenUNIX}. */
 export interface MemoryListenUNIXOptions {
   /** Recorded; default 50. */
@@ -107,7 +89,7 @@ export type TCPClientRecord = [
 export type SSLServerRecord = [
   port: number,
   factory: FactoryLike,
-  options: MemoryListenSSLOptions,
+  contextFactory: object,
   backlog: number,
   iface: string,
 ];
@@ -117,7 +99,7 @@ export type SSLClientRecord = [
   host: string,
   port: number,
   factory: ClientFactoryLike,
-  options: MemoryConnectSSLOptions,
+  contextFactory: object,
   timeout: number,
   bindAddress: BindAddress | null,
 ];
@@ -323,8 +305,9 @@ function unixAddress(path: string): UNIXAddress {
  *   `NotImplementedError`); `callWhenRunning` calls at once when running.
  * - `listenTCP` and `listenUDP` use the `interface` option as the port's
  *   host (Twisted uses `0.0.0.0` for any IPv4 interface).
- * - `listenSSL`/`connectSSL` record the whole options object where Twisted
- *   records a context factory; `listenUDP` is added.
+ * - `listenSSL`/`connectSSL` take Deno's TLS settings where Twisted takes
+ *   a context factory (in the same position), and record them; `listenUDP`
+ *   is added.
  * - Calls are recorded as tuples without keyword arguments.
  *
  * @example Checking where a client connects
@@ -556,12 +539,19 @@ export class MemoryReactor {
    *
    * @param port The port number.
    * @param factory The factory; not started.
-   * @param options Backlog, interface and TLS settings.
+   * @param contextFactory The TLS settings, recorded as they are.
+   * @param options Backlog and interface.
    * @returns A port whose host is the interface (`0.0.0.0` for `""`).
    */
-  listenSSL(port: number, factory: FactoryLike, options: MemoryListenSSLOptions = {}): FakePort {
+  listenSSL(
+    port: number,
+    factory: FactoryLike,
+    contextFactory: object = {},
+    options: MemoryListenTCPOptions = {},
+  ): FakePort {
     const iface = options.interface ?? "";
-    this.sslServers.push([port, factory, options, options.backlog ?? 50, iface]);
+    const backlog = options.backlog ?? 50;
+    this.sslServers.push([port, factory, contextFactory, backlog, iface]);
     return new FakePort(ipAddress("TCP", iface === "" ? "0.0.0.0" : iface, port));
   }
 
@@ -572,20 +562,22 @@ export class MemoryReactor {
    * @param host The host.
    * @param port The port.
    * @param factory The client factory.
-   * @param options Timeout, local address and TLS settings.
+   * @param contextFactory The TLS settings, recorded as they are.
+   * @param options Timeout and local address.
    * @returns A connector to `host:port`, also kept in `connectors`.
    */
   connectSSL(
     host: string,
     port: number,
     factory: ClientFactoryLike,
-    options: MemoryConnectSSLOptions = {},
+    contextFactory: object = {},
+    options: MemoryConnectTCPOptions = {},
   ): FakeConnector {
     this.sslClients.push([
       host,
       port,
       factory,
-      options,
+      contextFactory,
       options.timeout ?? 30,
       options.bindAddress ?? null,
     ]);

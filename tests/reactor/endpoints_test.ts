@@ -1,0 +1,458 @@
+import assert from "node:assert/strict";
+import { Deferred } from "../../defer/deferred.ts";
+import type { Failure } from "../../defer/failure.ts";
+import {
+  CannotListenError,
+  ConnectingCancelledError,
+  ConnectionDone,
+  ConnectionRefusedError,
+  DNSLookupError,
+  NoProtocol,
+} from "../../reactor/connection_errors.ts";
+import { reactor } from "../../reactor/deno_reactor.ts";
+import {
+  clientFromString,
+  connectProtocol,
+  EndpointDescriptionError,
+  HostnameEndpoint,
+  serverFromString,
+  SSL4ClientEndpoint,
+  SSL4ServerEndpoint,
+  TCP4ClientEndpoint,
+  TCP4ServerEndpoint,
+  TCP6ClientEndpoint,
+  TCP6ServerEndpoint,
+  UNIXClientEndpoint,
+  UNIXServerEndpoint,
+} from "../../reactor/endpoints.ts";
+import type { Address, IPAddress, ProtocolLike, Transport } from "../../reactor/interfaces.ts";
+import { MemoryReactor, MemoryReactorClock } from "../../testing/memory_reactor.ts";
+import { StringTransport } from "../../testing/string_transport.ts";
+import { assertNoResult, failureResultOf, successResultOf } from "../../testing/assertions.ts";
+
+/** A protocol that records its connection. */
+class Probe implements ProtocolLike {
+  transport: Transport | null = null;
+  made = 0;
+  received: string[] = [];
+  lost = Promise.withResolvers<Failure>();
+  makeConnection(transport: Transport): void {
+    this.transport = transport;
+    this.made++;
+  }
+  dataReceived(data: Uint8Array): void {
+    this.received.push(new TextDecoder().decode(data));
+  }
+  connectionLost(reason: Failure): void {
+    this.lost.resolve(reason);
+  }
+}
+
+/** A factory of Probes, counting starts and stops. */
+class Probes {
+  built: Probe[] = [];
+  addresses: Address[] = [];
+  starts = 0;
+  stops = 0;
+  refuse = false;
+  buildProtocol(addr: Address): Probe | null {
+    this.addresses.push(addr);
+    if (this.refuse) return null;
+    const p = new Probe();
+    this.built.push(p);
+    return p;
+  }
+  doStart(): void {
+    this.starts++;
+  }
+  doStop(): void {
+    this.stops++;
+  }
+}
+
+// --- Descriptions --------------------------------------------------------------
+
+Deno.test("serverFromString() makes each kind of server endpoint", async (t) => {
+  const r = new MemoryReactor();
+  await t.step("tcp, with Twisted's defaults", () => {
+    const e = serverFromString(r, "tcp:80");
+    assert.ok(e instanceof TCP4ServerEndpoint && !(e instanceof TCP6ServerEndpoint));
+    assert.equal(e.port, 80);
+    assert.deepEqual(e.options, {});
+  });
+  await t.step("tcp with keywords, positionally and by name", () => {
+    for (
+      const d of [
+        "tcp:8080:interface=127.0.0.1:backlog=7",
+        "tcp:8080:backlog=7:interface=127.0.0.1",
+      ]
+    ) {
+      const e = serverFromString(r, d) as TCP4ServerEndpoint;
+      assert.equal(e.port, 8080, d);
+      assert.deepEqual(e.options, { interface: "127.0.0.1", backlog: 7 }, d);
+    }
+  });
+  await t.step("tcp6 listens on :: by default", () => {
+    const e = serverFromString(r, "tcp6:8080") as TCP6ServerEndpoint;
+    assert.ok(e instanceof TCP6ServerEndpoint);
+    assert.deepEqual(e.options, { interface: "::" });
+    const escaped = serverFromString(r, "tcp6:8080:interface=\\:\\:1") as TCP6ServerEndpoint;
+    assert.deepEqual(escaped.options, { interface: "::1" });
+  });
+  await t.step("unix, with an octal mode and escapes in the path", () => {
+    const e = serverFromString(r, "unix:/tmp/a\\:b.sock:mode=660:backlog=3:lockfile=1");
+    assert.ok(e instanceof UNIXServerEndpoint);
+    assert.equal(e.path, "/tmp/a:b.sock");
+    assert.deepEqual(e.options, { mode: 0o660, backlog: 3, wantPID: true });
+    assert.equal((serverFromString(r, "unix:address=/s") as UNIXServerEndpoint).path, "/s");
+  });
+  await t.step("ssl reads the key and certificate files", async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/key.pem`, "KEY");
+      await Deno.writeTextFile(`${dir}/cert.pem`, "CERT");
+      const e = serverFromString(
+        r,
+        `ssl:443:privateKey=${dir}/key.pem:certKey=${dir}/cert.pem:interface=127.0.0.1`,
+      );
+      assert.ok(e instanceof SSL4ServerEndpoint);
+      assert.equal(e.port, 443);
+      assert.deepEqual(e.contextFactory, { cert: "CERT", key: "KEY" });
+      assert.deepEqual(e.options, { interface: "127.0.0.1" });
+      // certKey defaults to privateKey: one file holding both.
+      const both = serverFromString(r, `ssl:443:privateKey=${dir}/key.pem`) as SSL4ServerEndpoint;
+      assert.deepEqual(both.contextFactory, { cert: "KEY", key: "KEY" });
+      assert.throws(
+        () => serverFromString(r, `ssl:443:privateKey=${dir}/missing.pem`),
+        /Cannot read .*missing\.pem/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("serverFromString() explains what is wrong with a description", () => {
+  const r = new MemoryReactor();
+  for (
+    const [d, message] of [
+      ["carrier-pigeon:80", /Unknown endpoint type carrier-pigeon/],
+      ["tcp", /No port/],
+      ["tcp:http", /port must be an integer from 0 to 65535, not "http"/],
+      ["tcp:65536", /port must be an integer/],
+      ["tcp:-1", /port must be an integer/],
+      ["tcp:80:backlog=many", /backlog must be a whole number/],
+      ["tcp:80:colour=red", /Unknown key colour/],
+      ["tcp:80:a:1:extra", /Too many fields/],
+      ["unix", /No socket path/],
+      ["unix:/s:mode=999", /mode must be an octal number/],
+      ["unix:/s:lockfile=maybe", /lockfile must be 1 or 0/],
+      ["ssl:443", /No privateKey/],
+    ] as const
+  ) {
+    assert.throws(() => serverFromString(r, d), (e: unknown) => {
+      assert.ok(e instanceof EndpointDescriptionError, d);
+      assert.match(e.message, message, d);
+      return true;
+    });
+  }
+});
+
+Deno.test("clientFromString() makes each kind of client endpoint", async (t) => {
+  const r = new MemoryReactor();
+  await t.step("tcp, by position and by name", () => {
+    for (const d of ["tcp:example.com:80:timeout=7", "tcp:host=example.com:port=80:timeout=7"]) {
+      const e = clientFromString(r, d) as TCP4ClientEndpoint;
+      assert.ok(e instanceof TCP4ClientEndpoint && !(e instanceof TCP6ClientEndpoint), d);
+      assert.equal(e.host, "example.com");
+      assert.equal(e.port, 80);
+      assert.deepEqual(e.options, { timeout: 7 });
+    }
+    const bound = clientFromString(r, "tcp:h:1:bindAddress=10.0.0.1") as TCP4ClientEndpoint;
+    assert.deepEqual(bound.options, { bindAddress: ["10.0.0.1", 0] });
+  });
+  await t.step("tcp6 takes an escaped address", () => {
+    const e = clientFromString(r, "tcp6:\\:\\:1:80") as TCP6ClientEndpoint;
+    assert.ok(e instanceof TCP6ClientEndpoint);
+    assert.equal(e.host, "::1");
+  });
+  await t.step("unix", () => {
+    const e = clientFromString(r, "unix:/run/app.sock:timeout=2:checkPID=1");
+    assert.ok(e instanceof UNIXClientEndpoint);
+    assert.equal(e.path, "/run/app.sock");
+    assert.deepEqual(e.options, { timeout: 2, checkPID: true });
+  });
+  await t.step("ssl and tls read CA certificates from a file or a directory", async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/b.pem`, "B");
+      await Deno.writeTextFile(`${dir}/a.crt`, "A");
+      await Deno.writeTextFile(`${dir}/notes.txt`, "ignored");
+      const e = clientFromString(r, `ssl:example.com:443:caCerts=${dir}:hostname=example.org`);
+      assert.ok(e instanceof SSL4ClientEndpoint);
+      assert.deepEqual(e.contextFactory, { caCerts: ["A", "B"], hostname: "example.org" });
+      const tls = clientFromString(r, `tls:example.com:443:caCerts=${dir}/b.pem:timeout=3`);
+      assert.ok(tls instanceof SSL4ClientEndpoint);
+      assert.deepEqual(tls.contextFactory, { caCerts: ["B"] });
+      assert.deepEqual(tls.options, { timeout: 3 });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("clientFromString() explains what is wrong with a description", () => {
+  const r = new MemoryReactor();
+  for (
+    const [d, message] of [
+      ["tcp:example.com", /No port/],
+      ["tcp::80", /No host/],
+      ["tcp:port=80", /No host/],
+      ["tcp:h:80:timeout=soon", /timeout must be a positive number of seconds/],
+      ["tcp:h:80:timeout=0", /timeout must be a positive number/],
+      ["unix:timeout=1", /No socket path/],
+      ["tls:h:443:caCerts=/nonexistent/ca.pem", /Cannot read \/nonexistent\/ca\.pem/],
+      ["gopher:h:70", /Unknown endpoint type gopher/],
+    ] as const
+  ) {
+    assert.throws(() => clientFromString(r, d), (e: unknown) => {
+      assert.ok(e instanceof EndpointDescriptionError, d);
+      assert.match(e.message, message, d);
+      return true;
+    });
+  }
+});
+
+// --- Server endpoints ------------------------------------------------------------
+
+Deno.test("Server endpoints call the reactor's listen method with their options", () => {
+  const r = new MemoryReactor();
+  const factory = new Probes();
+  successResultOf(new TCP4ServerEndpoint(r, 80, { backlog: 9 }).listen(factory));
+  successResultOf(new TCP6ServerEndpoint(r, 81).listen(factory));
+  assert.deepEqual(r.tcpServers.map(([port, f, backlog, iface]) => [port, f, backlog, iface]), [
+    [80, factory, 9, ""],
+    [81, factory, 50, "::"],
+  ]);
+  successResultOf(new UNIXServerEndpoint(r, "/s", { mode: 0o600 }).listen(factory));
+  assert.deepEqual(r.unixServers[0].slice(0, 4), ["/s", factory, 50, 0o600]);
+});
+
+Deno.test("A server endpoint reports a listening error as a failed Deferred", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const d = serverFromString(reactor, `tcp:${taken.addr.port}:interface=127.0.0.1`)
+      .listen(new Probes());
+    failureResultOf(d, CannotListenError);
+  } finally {
+    taken.close();
+  }
+  // A reactor without UNIX sockets says so.
+  const bare = { listenTCP: () => assert.fail(), connectTCP: () => assert.fail() };
+  const f = failureResultOf(new UNIXServerEndpoint(bare, "/s").listen(new Probes()), TypeError);
+  assert.match(f.getErrorMessage(), /This reactor has no listenUNIX\(\)/);
+  failureResultOf(new UNIXClientEndpoint(bare, "/s").connect(new Probes()), TypeError);
+  failureResultOf(new SSL4ServerEndpoint(bare, 1, { cert: "", key: "" }).listen(new Probes()));
+  failureResultOf(new SSL4ClientEndpoint(bare, "h", 1).connect(new Probes()));
+  await Promise.resolve();
+});
+
+// --- Client endpoints over real sockets ------------------------------------------
+
+Deno.test("TCP4ClientEndpoint.connect() fires with the protocol after connectionMade", async () => {
+  const server = new Probes();
+  const port = await serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(server);
+  try {
+    const client = new Probes();
+    const endpoint = clientFromString(
+      reactor,
+      `tcp:127.0.0.1:${(port.getHost() as IPAddress).port}`,
+    );
+    const protocol = await endpoint.connect(client) as Probe;
+    assert.equal(protocol, client.built[0]);
+    assert.equal(protocol.made, 1, "connected before the Deferred fired");
+    assert.equal(client.starts, 1);
+    protocol.transport!.write("over the endpoint");
+    protocol.transport!.loseConnection();
+    assert.ok((await protocol.lost.promise).check(ConnectionDone));
+    const served = server.built[0];
+    await served.lost.promise;
+    assert.equal(served.received.join(""), "over the endpoint");
+    assert.equal(client.stops, 1);
+  } finally {
+    await port.stopListening();
+  }
+});
+
+Deno.test("connectProtocol() connects the protocol given", async () => {
+  const port = reactor.listenTCP(0, new Probes(), { interface: "127.0.0.1" });
+  try {
+    const mine = new Probe();
+    const endpoint = new TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port);
+    const connected = await connectProtocol(endpoint, mine);
+    assert.equal(connected, mine);
+    assert.equal(mine.made, 1);
+    mine.transport!.loseConnection();
+    await mine.lost.promise;
+  } finally {
+    await port.stopListening();
+  }
+});
+
+Deno.test("A client endpoint fails with the connection's error", async () => {
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = free.addr.port;
+  free.close();
+  const d = new TCP4ClientEndpoint(reactor, "127.0.0.1", port).connect(new Probes());
+  await assert.rejects(d.asPromise(), ConnectionRefusedError);
+});
+
+Deno.test("A client endpoint fails with NoProtocol when buildProtocol returns null", async () => {
+  const server = new Probes();
+  const port = reactor.listenTCP(0, server, { interface: "127.0.0.1" });
+  try {
+    const client = new Probes();
+    client.refuse = true;
+    const d = new TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port).connect(client);
+    await assert.rejects(d.asPromise(), NoProtocol);
+    await server.built[0]?.lost.promise;
+  } finally {
+    await port.stopListening();
+  }
+});
+
+Deno.test("Cancelling connect() stops connecting with ConnectingCancelledError", () => {
+  const r = new MemoryReactor();
+  const d = new TCP4ClientEndpoint(r, "example.com", 80).connect(new Probes());
+  assertNoResult(d);
+  d.cancel();
+  const f = failureResultOf(d, ConnectingCancelledError);
+  assert.deepEqual((f.value as ConnectingCancelledError).address, {
+    type: "TCP",
+    host: "example.com",
+    port: 80,
+  });
+  assert.equal(r.connectors[0].stoppedConnecting, true);
+  // A connection made after all is refused.
+  const [, , factory] = r.tcpClients[0];
+  assert.equal(factory.buildProtocol({ type: "TCP", host: "example.com", port: 80 }), null);
+});
+
+Deno.test("A client endpoint on a fake reactor: the protocol is handed over unwrapped", () => {
+  const r = new MemoryReactor();
+  const client = new Probes();
+  const d = new UNIXClientEndpoint(r, "/s", { timeout: 3 }).connect(client);
+  const [path, factory, timeout] = r.unixClients[0];
+  assert.deepEqual([path, timeout], ["/s", 3]);
+  const protocol = factory.buildProtocol({ type: "UNIX", path: "/s" })!;
+  assert.equal(protocol, client.built[0], "no wrapper");
+  assertNoResult(d);
+  protocol.makeConnection(new StringTransport());
+  assert.equal(successResultOf(d), protocol);
+  assert.equal(Object.hasOwn(protocol, "makeConnection"), false, "makeConnection restored");
+});
+
+// --- HostnameEndpoint ----------------------------------------------------------
+
+function hostname(
+  r: MemoryReactorClock,
+  addresses: string[] | Deferred<string[]>,
+  attemptDelay?: number,
+): HostnameEndpoint {
+  return new HostnameEndpoint(r, "example.com", 443, {
+    attemptDelay,
+    timeout: 10,
+    resolver: () => (addresses instanceof Deferred ? addresses : Promise.resolve(addresses)),
+  });
+}
+
+async function settle(): Promise<void> {
+  // The injected resolver's Promise resolves on a later microtask.
+  for (let i = 0; i < 3; i++) await Promise.resolve();
+}
+
+Deno.test("HostnameEndpoint starts one attempt per address, 0.3 s apart", async () => {
+  const r = new MemoryReactorClock();
+  const client = new Probes();
+  const d = hostname(r, ["2001:db8::1", "192.0.2.1", "192.0.2.2"]).connect(client);
+  await settle();
+  assert.deepEqual(r.tcpClients.map(([host, , , timeout]) => [host, timeout]), [
+    ["2001:db8::1", 10],
+  ]);
+  r.advance(0.29);
+  assert.equal(r.tcpClients.length, 1);
+  r.advance(0.01);
+  assert.equal(r.tcpClients.length, 2);
+  assert.equal(r.tcpClients[1][0], "192.0.2.1");
+  // The second address answers first: it wins, the others are stopped.
+  const [, , factory] = r.tcpClients[1];
+  const protocol = factory.buildProtocol({ type: "TCP", host: "192.0.2.1", port: 443 })!;
+  protocol.makeConnection(new StringTransport());
+  assert.equal(successResultOf(d), client.built[0]);
+  assert.equal(r.connectors[0].stoppedConnecting, true);
+  r.advance(1);
+  assert.equal(r.tcpClients.length, 2, "no third attempt after a winner");
+  // A loser that connects anyway is refused, and builds nothing.
+  assert.equal(r.tcpClients[0][2].buildProtocol({ type: "TCP", host: "x", port: 1 }), null);
+  assert.equal(client.built.length, 1);
+});
+
+Deno.test("HostnameEndpoint moves on at once when an attempt fails", async () => {
+  const r = new MemoryReactorClock();
+  const d = hostname(r, ["192.0.2.1", "192.0.2.2"]).connect(new Probes());
+  await settle();
+  const [, , factory] = r.tcpClients[0];
+  const { Failure } = await import("../../defer/failure.ts");
+  factory.clientConnectionFailed!(r.connectors[0], new Failure(new ConnectionRefusedError()));
+  r.advance(0);
+  assert.equal(r.tcpClients.length, 2, "the next attempt did not wait 0.3 s");
+  assertNoResult(d);
+  const [, , second] = r.tcpClients[1];
+  second.clientConnectionFailed!(r.connectors[1], new Failure(new DNSLookupError("last")));
+  const f = failureResultOf(d, DNSLookupError);
+  assert.match(f.getErrorMessage(), /last/, "the last failure is reported");
+});
+
+Deno.test("HostnameEndpoint: no addresses is a DNSLookupError, a failed lookup its failure", async () => {
+  const r = new MemoryReactorClock();
+  const none = hostname(r, []).connect(new Probes());
+  await settle();
+  failureResultOf(none, DNSLookupError);
+  const lookup = new Deferred<string[]>();
+  const d = hostname(r, lookup).connect(new Probes());
+  lookup.errback(new DNSLookupError("example.com"));
+  await settle();
+  failureResultOf(d, DNSLookupError);
+});
+
+Deno.test("Cancelling HostnameEndpoint.connect() stops every attempt and the timer", async () => {
+  const r = new MemoryReactorClock();
+  const d = hostname(r, ["192.0.2.1", "192.0.2.2"]).connect(new Probes());
+  await settle();
+  d.cancel();
+  failureResultOf(d, ConnectingCancelledError);
+  assert.equal(r.connectors[0].stoppedConnecting, true);
+  r.advance(1);
+  assert.equal(r.tcpClients.length, 1, "no attempt after cancelling");
+  assert.equal(r.getDelayedCalls().length, 0);
+  // Cancelling during the lookup cancels the lookup.
+  const lookup = new Deferred<string[]>();
+  const d2 = hostname(r, lookup).connect(new Probes());
+  d2.cancel();
+  failureResultOf(d2, ConnectingCancelledError);
+});
+
+Deno.test("HostnameEndpoint connects to localhost over real sockets", async () => {
+  const server = new Probes();
+  const port = reactor.listenTCP(0, server, { interface: "127.0.0.1" });
+  try {
+    const endpoint = new HostnameEndpoint(reactor, "127.0.0.1", port.getHost().port);
+    const protocol = await endpoint.connect(new Probes()) as Probe;
+    protocol.transport!.loseConnection();
+    await protocol.lost.promise;
+    await server.built[0].lost.promise;
+  } finally {
+    await port.stopListening();
+  }
+  assert.throws(() => new HostnameEndpoint(reactor, "h", 1, { attemptDelay: -1 }), RangeError);
+});
