@@ -1,0 +1,186 @@
+// Every example runs as a user would run it, in a subprocess, and must exit
+// by itself with the output it promises.
+import assert from "node:assert/strict";
+
+const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts an example; `lines()` reads its standard output as it comes. */
+function start(args: string[], timeoutMs = 30_000) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: `${EXAMPLES}..`,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
+  const reader = child.stdout.getReader();
+  const stderr = new Response(child.stderr).text();
+  let text = "";
+  return {
+    child,
+    async waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
+      for (;;) {
+        const match = text.match(pattern);
+        if (match !== null) return match;
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`Ended before ${pattern}:\n${text}\n${await stderr}`);
+        text += new TextDecoder().decode(value);
+      }
+    },
+    async finish(): Promise<Run> {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      const status = await child.status;
+      clearTimeout(timer);
+      return { code: status.code, stdout: text, stderr: await stderr };
+    },
+  };
+}
+
+function run(file: string, ...args: string[]): Promise<Run> {
+  return start(["run", "--allow-all", `examples/${file}`, ...args]).finish();
+}
+
+/** An echo server example on a free port, stopping after one connection. */
+async function echoServer() {
+  const server = start(["run", "--allow-all", "examples/echo_server.ts", "0", "--once"]);
+  const port = Number((await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+  return { server, port };
+}
+
+Deno.test("examples: getPage in callback and inlineCallbacks style", async () => {
+  const http = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      new URL(request.url).pathname === "/"
+        ? new Response("the page\n")
+        : new Response("gone", { status: 404 }),
+  );
+  try {
+    const url = `http://127.0.0.1:${http.addr.port}/`;
+    for (const file of ["get_page_callbacks.ts", "get_page_inline.ts"]) {
+      const ok = await run(file, url);
+      assert.equal(ok.code, 0, `${file}: ${ok.stderr}`);
+      assert.equal(ok.stdout, "the page\n\n", file);
+      const missing = await run(file, `${url}missing`);
+      assert.equal(missing.code, 1, file);
+      assert.match(missing.stderr, /404/, file);
+    }
+  } finally {
+    await http.shutdown();
+  }
+});
+
+Deno.test("examples: the echo client talks to the echo server", async () => {
+  const { server, port } = await echoServer();
+  const client = await run("echo_client.ts", String(port));
+  assert.equal(client.code, 0, client.stderr);
+  assert.equal(client.stdout, "received: Hello, world!\nconnection closed\n");
+  const done = await server.finish();
+  assert.equal(done.code, 0, done.stderr);
+});
+
+Deno.test("examples: the echo client reports a refused connection", async () => {
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = free.addr.port;
+  free.close();
+  const client = await run("echo_client.ts", String(port));
+  assert.equal(client.code, 0);
+  assert.match(client.stderr, /connection failed: .*refused/i);
+});
+
+Deno.test("examples: the reconnecting client retries until the server is up", async () => {
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = free.addr.port;
+  free.close();
+  const client = start([
+    "run",
+    "--allow-all",
+    "examples/reconnecting_client.ts",
+    String(port),
+    "2",
+  ]);
+  await client.waitFor(/connection failed .*; retrying/);
+  // Now start a server on that port: a plain echo loop.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const serving = (async () => {
+    for (let i = 0; i < 2; i++) {
+      const conn = await listener.accept();
+      const buffer = new Uint8Array(1024);
+      const n = await conn.read(buffer);
+      if (n !== null) await conn.write(buffer.subarray(0, n));
+      await conn.read(buffer).catch(() => null);
+      conn.close();
+    }
+  })();
+  const result = await client.finish();
+  await serving;
+  listener.close();
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /echoed: hello number 1\n/);
+  assert.match(result.stdout, /echoed: hello number 2\n/);
+  assert.match(result.stdout, /done after 2 connections\n$/);
+});
+
+Deno.test("examples: deferToThread and LoopingCall", async () => {
+  const thread = await run("defer_to_thread.ts", "27");
+  assert.equal(thread.code, 0, thread.stderr);
+  assert.match(
+    thread.stdout,
+    /^fibonacci\(27\) = 196418\nthe reactor ticked \d+ times meanwhile\n$/,
+  );
+  const loop = await run("looping_call.ts", "3", "0.05");
+  assert.equal(loop.code, 0, loop.stderr);
+  assert.match(
+    loop.stdout,
+    /^call 1 at 0\.00 s\ncall 2 at 0\.0\d s\ncall 3 at 0\.1\d s\nstopped\n$/,
+  );
+});
+
+Deno.test("examples: the chat server greets a user and says goodbye on SIGINT", async () => {
+  const chat = start(["run", "--allow-all", "examples/chat_server.ts", "0"]);
+  const port = Number((await chat.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let text = "";
+  const buffer = new Uint8Array(4096);
+  while (!text.includes("Welcome")) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  chat.child.kill("SIGINT");
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  conn.close();
+  const result = await chat.finish();
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(text, /Welcome to the example chat/);
+  assert.match(text, /Goodbye!\r\n$/);
+  assert.match(result.stdout, /chat stopped\n$/);
+});
+
+Deno.test("examples: the downstream test passes under deno test", async () => {
+  const result = await start(["test", "--allow-all", "examples/downstream_test.ts"]).finish();
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /4 passed/);
+});
