@@ -7,13 +7,12 @@
  * @module
  */
 import { Deferred } from "../defer/deferred.ts";
-import { TimeoutError } from "../defer/errors.ts";
-import { Failure } from "../defer/failure.ts";
+import type { Failure } from "../defer/failure.ts";
 import type { ReactorTime } from "../defer/time.ts";
+import { _connectTimeout, _stopAllConnecting, StreamConnector } from "./_stream_connector.ts";
+import { _stopAllPorts, StreamPort } from "./_stream_port.ts";
 import {
-  _formatAddress,
   _liveStreamTransports,
-  _toAddress,
   StreamTransport,
   type StreamTransportOptions,
 } from "./_stream_transport.ts";
@@ -22,49 +21,17 @@ import {
   ConnectError,
   ConnectionRefusedError,
   DNSLookupError,
-  NotConnectingError,
-  UserError,
 } from "./connection_errors.ts";
 import type {
   ClientFactoryLike,
-  Connector,
-  ConnectorState,
   FactoryLike,
   IPAddress,
-  ListeningPort,
   ProtocolLike,
   TCPTransport,
-  Transport,
 } from "./interfaces.ts";
 
 /** The longest delay `setTimeout` takes, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Ports listening now, for {@linkcode _disconnectAll}. */
-const ports = new Set<TCPPort>();
-/** Connectors with an attempt under way, for {@linkcode _disconnectAll}. */
-const connecting = new Set<TCPConnector>();
-/** `Deno.connect` calls not yet settled (some already given up on). */
-const unsettled = new Set<Promise<void>>();
-
-function nameOf(value: unknown): string {
-  const name = (value as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-  return typeof name === "string" && name !== "" ? name : "factory";
-}
-
-/** Runs `fn` later, on `clock` if given; returns a function that cancels it. */
-function schedule(seconds: number, fn: () => void, clock: ReactorTime | undefined): () => void {
-  if (clock !== undefined) {
-    const call = clock.callLater(seconds, fn);
-    return () => {
-      if (call.active()) call.cancel();
-    };
-  }
-  const ms = seconds * 1000;
-  if (ms > MAX_TIMER_MS) return () => {};
-  const id = setTimeout(fn, ms);
-  return () => clearTimeout(id);
-}
 
 function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -183,16 +150,7 @@ export interface ListenTCPOptions {
  * await port.stopListening();
  * ```
  */
-export class TCPPort implements ListeningPort {
-  readonly #listener: Deno.TcpListener;
-  readonly #factory: FactoryLike;
-  readonly #host: IPAddress;
-  readonly #clock: ReactorTime | undefined;
-  readonly #accepting: Promise<void>;
-  #stopping: Promise<void> | undefined;
-  #cancelBackoff: (() => void) | undefined;
-  #endBackoff: (() => void) | undefined;
-
+export class TCPPort extends StreamPort<IPAddress> {
   /**
    * Starts accepting on a bound listener; {@linkcode listenTCP} makes ports.
    *
@@ -201,94 +159,18 @@ export class TCPPort implements ListeningPort {
    * @param clock Schedules the pause after a failed accept.
    */
   constructor(listener: Deno.TcpListener, factory: FactoryLike, clock?: ReactorTime) {
-    this.#listener = listener;
-    this.#factory = factory;
-    this.#clock = clock;
-    this.#host = _toAddress(listener.addr) as IPAddress;
-    ports.add(this);
-    this.#accepting = this.#acceptLoop();
+    super(listener, factory, clock);
   }
 
   /**
-   * The address the port is bound to, with the real port number when 0 was
-   * asked for.
+   * Wraps an accepted connection in a {@linkcode TCPConnection}.
    *
-   * @returns The host and port.
+   * @param conn The connection.
+   * @param protocol Its protocol.
+   * @returns The transport.
    */
-  getHost(): IPAddress {
-    return this.#host;
-  }
-
-  /**
-   * Stops accepting connections (connections already accepted carry on).
-   * Calling it again gives the same outcome.
-   *
-   * @returns A Deferred that fires once the listener is closed and the
-   *   factory's `doStop()` has run.
-   */
-  stopListening(): Deferred<void> {
-    if (this.#stopping === undefined) {
-      try {
-        this.#listener.close();
-      } catch {
-        // Already closed.
-      }
-      this.#cancelBackoff?.();
-      this.#endBackoff?.();
-      this.#stopping = this.#accepting.then(() => {
-        ports.delete(this);
-        this.#factory.doStop();
-      });
-    }
-    return Deferred.fromPromise(this.#stopping);
-  }
-
-  async #acceptLoop(): Promise<void> {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (this.#stopping !== undefined || error instanceof Deno.errors.BadResource) return;
-        // Out of file descriptors, say: log, pause, try again.
-        console.error(
-          `${nameOf(this.#factory)} on ${
-            _formatAddress(this.#host)
-          } could not accept a connection:`,
-          error,
-        );
-        await new Promise<void>((resolve) => {
-          this.#endBackoff = resolve;
-          this.#cancelBackoff = schedule(0.1, resolve, this.#clock);
-        });
-        this.#cancelBackoff = this.#endBackoff = undefined;
-        continue;
-      }
-      if (this.#stopping !== undefined) {
-        conn.close();
-        return;
-      }
-      this.#accepted(conn);
-    }
-  }
-
-  #accepted(conn: Deno.TcpConn): void {
-    const peer = _toAddress(conn.remoteAddr) as IPAddress;
-    let protocol: ProtocolLike | null;
-    try {
-      protocol = this.#factory.buildProtocol(peer);
-    } catch (error) {
-      console.error(
-        `Unhandled error in ${nameOf(this.#factory)}.buildProtocol() for ${_formatAddress(peer)}:`,
-        error,
-      );
-      protocol = null;
-    }
-    if (protocol === null || protocol === undefined) {
-      conn.close();
-      return;
-    }
-    new TCPConnection(conn, protocol).start();
+  protected override makeTransport(conn: Deno.Conn, protocol: ProtocolLike): TCPConnection {
+    return new TCPConnection(conn as Deno.TcpConn, protocol);
   }
 }
 
@@ -384,19 +266,6 @@ export interface ConnectTCPOptions {
   bindAddress?: readonly [host: string, port: number];
 }
 
-/** What an attempt in flight holds. */
-interface Attempt {
-  readonly controller: AbortController;
-  cancelTimer: () => void;
-}
-
-/** A protocol for a connection whose factory returned `null`. */
-class NoProtocolYet implements ProtocolLike {
-  makeConnection(_transport: Transport): void {}
-  dataReceived(_data: Uint8Array): void {}
-  connectionLost(_reason: Failure): void {}
-}
-
 /** Maps an error of `Deno.connect` to the class a factory checks for. */
 function connectFailure(error: unknown, host: string, port: number): Error {
   if (error instanceof Deno.errors.ConnectionRefused) {
@@ -438,16 +307,9 @@ function connectFailure(error: unknown, host: string, port: number): Error {
  * });
  * ```
  */
-export class TCPConnector implements Connector {
+export class TCPConnector extends StreamConnector<IPAddress> {
   readonly #host: string;
   readonly #port: number;
-  readonly #factory: ClientFactoryLike;
-  readonly #timeout: number;
-  readonly #clock: ReactorTime | undefined;
-  #state: ConnectorState = "disconnected";
-  #factoryStarted = false;
-  #attempt: Attempt | undefined;
-  #transport: TCPConnection | undefined;
 
   /**
    * Makes a connector in the `"disconnected"` state; {@linkcode connectTCP}
@@ -466,16 +328,9 @@ export class TCPConnector implements Connector {
     timeout: number,
     clock?: ReactorTime,
   ) {
+    super(factory, timeout, clock);
     this.#host = host;
     this.#port = port;
-    this.#factory = factory;
-    this.#timeout = timeout;
-    this.#clock = clock;
-  }
-
-  /** `"disconnected"`, `"connecting"` or `"connected"`. */
-  get state(): ConnectorState {
-    return this.#state;
   }
 
   /**
@@ -488,148 +343,39 @@ export class TCPConnector implements Connector {
   }
 
   /**
-   * Starts an attempt: `factory.doStart()` (unless already started), then
-   * `factory.startedConnecting(this)`, both before this returns.
+   * Opens a TCP connection.
    *
-   * @throws {Error} Unless the connector is disconnected.
+   * @param signal Aborts the attempt.
+   * @returns The connection.
    */
-  connect(): void {
-    if (this.#state !== "disconnected") {
-      throw new Error(`Cannot connect: the connector's state is ${this.#state}`);
-    }
-    this.#state = "connecting";
-    if (!this.#factoryStarted) {
-      this.#factory.doStart();
-      this.#factoryStarted = true;
-    }
-    const attempt: Attempt = { controller: new AbortController(), cancelTimer: () => {} };
-    this.#attempt = attempt;
-    connecting.add(this);
-    if (this.#timeout !== Infinity) {
-      const seconds = this.#timeout;
-      attempt.cancelTimer = schedule(
-        seconds,
-        () => this.#fail(attempt, new TimeoutError(seconds, `Connecting to ${this.#describe()}`)),
-        this.#clock,
-      );
-    }
-    let pending: Promise<Deno.TcpConn>;
-    try {
-      pending = Deno.connect({
-        hostname: this.#host,
-        port: this.#port,
-        transport: "tcp",
-        signal: attempt.controller.signal,
-      });
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    const settled: Promise<void> = pending.then(
-      (conn) => this.#connected(attempt, conn),
-      (error) => this.#fail(attempt, connectFailure(error, this.#host, this.#port)),
-    ).catch((error) => {
-      console.error(`Unhandled error while connecting to ${this.#describe()}:`, error);
-    }).finally(() => unsettled.delete(settled));
-    unsettled.add(settled);
-    this.#callFactory("startedConnecting", () => this.#factory.startedConnecting?.(this));
+  protected dial(signal: AbortSignal): Promise<Deno.Conn> {
+    return Deno.connect({ hostname: this.#host, port: this.#port, transport: "tcp", signal });
   }
 
   /**
-   * Stops the attempt under way; the factory's `clientConnectionFailed` gets
-   * `UserError` before this returns.
+   * Names a failed connect: refused, DNS, or anything else.
    *
-   * @throws {NotConnectingError} Unless the connector is connecting.
+   * @param error What `Deno.connect` threw.
+   * @returns The error to report.
    */
-  stopConnecting(): void {
-    if (this.#state !== "connecting" || this.#attempt === undefined) {
-      throw new NotConnectingError(this.#state);
-    }
-    this.#state = "disconnected";
-    this.#fail(this.#attempt, new UserError());
+  protected failure(error: unknown): Error {
+    return connectFailure(error, this.#host, this.#port);
   }
 
-  /** Stops the attempt (as `stopConnecting()`) or closes the connection (as `loseConnection()`). */
-  disconnect(): void {
-    if (this.#state === "connecting") this.stopConnecting();
-    else if (this.#state === "connected") this.#transport?.loseConnection();
-  }
-
-  #describe(): string {
-    return _formatAddress(this.getDestination());
-  }
-
-  #callFactory(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      console.error(`Unhandled error in ${nameOf(this.#factory)}.${what}():`, error);
-    }
-  }
-
-  /** Gives up on `attempt` (if it is still the current one) with `error`. */
-  #fail(attempt: Attempt, error: Error): void {
-    if (this.#attempt !== attempt) return;
-    this.#attempt = undefined;
-    connecting.delete(this);
-    attempt.cancelTimer();
-    attempt.controller.abort(error);
-    this.#state = "disconnected";
-    const reason = new Failure(error);
-    this.#callFactory("clientConnectionFailed", () => {
-      this.#factory.clientConnectionFailed?.(this, reason);
-    });
-    this.#stopFactoryUnlessReconnecting();
-  }
-
-  #connected(attempt: Attempt, conn: Deno.TcpConn): void {
-    if (this.#attempt !== attempt) {
-      // Given up on (timeout, stopConnecting) while it was connecting.
-      conn.close();
-      return;
-    }
-    this.#attempt = undefined;
-    connecting.delete(this);
-    attempt.cancelTimer();
-    this.#state = "connected";
-    let protocol: ProtocolLike | null;
-    try {
-      protocol = this.#factory.buildProtocol(_toAddress(conn.remoteAddr));
-    } catch (error) {
-      console.error(`Unhandled error in ${nameOf(this.#factory)}.buildProtocol():`, error);
-      conn.close();
-      this.#state = "disconnected";
-      const reason = new Failure(error);
-      this.#callFactory("clientConnectionFailed", () => {
-        this.#factory.clientConnectionFailed?.(this, reason);
-      });
-      this.#stopFactoryUnlessReconnecting();
-      return;
-    }
-    const transport = new TCPConnection(conn, protocol ?? new NoProtocolYet(), {
-      onConnectionLost: (reason) => this.#connectionLost(transport, reason),
-    });
-    this.#transport = transport;
-    transport.start();
-    // As in Twisted: a factory that returns null gets a connection that
-    // closes at once, and clientConnectionLost with ConnectionDone.
-    if (protocol === null || protocol === undefined) transport.loseConnection();
-  }
-
-  #connectionLost(transport: TCPConnection, reason: Failure): void {
-    if (this.#transport !== transport) return;
-    this.#transport = undefined;
-    this.#state = "disconnected";
-    this.#callFactory("clientConnectionLost", () => {
-      this.#factory.clientConnectionLost?.(this, reason);
-    });
-    this.#stopFactoryUnlessReconnecting();
-  }
-
-  #stopFactoryUnlessReconnecting(): void {
-    if (this.#state === "disconnected" && this.#factoryStarted) {
-      this.#factoryStarted = false;
-      this.#callFactory("doStop", () => this.#factory.doStop());
-    }
+  /**
+   * Wraps the connection in a {@linkcode TCPConnection}.
+   *
+   * @param conn The connection.
+   * @param protocol Its protocol.
+   * @param onConnectionLost Tells the connector when it ends.
+   * @returns The transport.
+   */
+  protected override makeTransport(
+    conn: Deno.Conn,
+    protocol: ProtocolLike,
+    onConnectionLost: (reason: Failure) => void,
+  ): TCPConnection {
+    return new TCPConnection(conn as Deno.TcpConn, protocol, { onConnectionLost });
   }
 }
 
@@ -692,11 +438,7 @@ export function connectTCP(
         "the local end of a connection",
     );
   }
-  const timeout = options.timeout ?? 30;
-  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(`Timeout must be a number of seconds, 0 or more, not ${timeout}`);
-  }
-  const connector = new TCPConnector(host, port, factory, timeout, clock);
+  const connector = new TCPConnector(host, port, factory, _connectTimeout(options.timeout), clock);
   connector.connect();
   return connector;
 }
@@ -706,7 +448,7 @@ export function connectTCP(
 // ---------------------------------------------------------------------------
 
 /**
- * Closes everything TCP for the reactor's shutdown: stops every listening
+ * Closes every stream socket for the reactor's shutdown: stops every listening
  * port, stops every connection attempt, and calls `loseConnection()` on
  * every stream connection, so queued data is still sent. Connections still
  * open after `graceSeconds` are aborted.
@@ -720,23 +462,14 @@ export function connectTCP(
  *   lost and every connection attempt settled.
  */
 export function _disconnectAll(graceSeconds = 5): Deferred<void> {
-  const waits: Promise<unknown>[] = [];
-  for (const port of [...ports]) {
-    waits.push(
-      port.stopListening().asPromise().catch((error) => {
-        console.error("Unhandled error while stopping a TCP port:", error);
-      }),
-    );
-  }
-  for (const connector of [...connecting]) {
-    if (connector.state === "connecting") connector.stopConnecting();
-  }
+  const waits: Promise<unknown>[] = _stopAllPorts();
+  const dials = _stopAllConnecting();
   const transports = _liveStreamTransports();
   for (const transport of transports) {
     transport.loseConnection();
     waits.push(transport._whenLost());
   }
-  for (const attempt of unsettled) waits.push(attempt);
+  waits.push(...dials);
   let timer: ReturnType<typeof setTimeout> | undefined;
   if (transports.length > 0 && graceSeconds * 1000 <= MAX_TIMER_MS) {
     timer = setTimeout(() => {

@@ -1,0 +1,187 @@
+/**
+ * What every listening stream port does, whatever the socket: accept in a
+ * loop, build a protocol per connection (`null` refuses it), start a
+ * transport, back off after a failed accept, and stop on request or at the
+ * reactor's shutdown. TCP, TLS and UNIX ports differ only in the transport
+ * they wrap a connection in and the address type they report.
+ *
+ * @module
+ */
+import { Deferred } from "../defer/deferred.ts";
+import type { ReactorTime } from "../defer/time.ts";
+import { _formatAddress, _toAddress, StreamTransport } from "./_stream_transport.ts";
+import type { Address, FactoryLike, ListeningPort, ProtocolLike } from "./interfaces.ts";
+import { Logger } from "./log.ts";
+
+const logger = new Logger("reactor");
+
+/** The longest delay `setTimeout` takes, in milliseconds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Ports listening now, for {@linkcode _stopAllPorts}. */
+const ports = new Set<StreamPort<Address>>();
+
+/** The class name of a factory or protocol, for log messages. */
+export function _nameOf(value: unknown): string {
+  const name = (value as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === "string" && name !== "" ? name : "factory";
+}
+
+/**
+ * Runs `fn` after `seconds`, on `clock` if given, else on a timer.
+ *
+ * @returns A function that cancels it.
+ */
+export function _schedule(
+  seconds: number,
+  fn: () => void,
+  clock: ReactorTime | undefined,
+): () => void {
+  if (clock !== undefined) {
+    const call = clock.callLater(seconds, fn);
+    return () => {
+      if (call.active()) call.cancel();
+    };
+  }
+  const ms = seconds * 1000;
+  if (ms > MAX_TIMER_MS) return () => {};
+  const id = setTimeout(fn, ms);
+  return () => clearTimeout(id);
+}
+
+/**
+ * A listening stream port serving a factory: the shared part of
+ * `TCPPort`, `TLSPort` and `UNIXPort`.
+ */
+export class StreamPort<A extends Address> implements ListeningPort {
+  readonly #listener: Deno.Listener;
+  readonly #factory: FactoryLike;
+  readonly #host: A;
+  readonly #clock: ReactorTime | undefined;
+  readonly #accepting: Promise<void>;
+  #stopping: Promise<void> | undefined;
+  #cancelBackoff: (() => void) | undefined;
+  #endBackoff: (() => void) | undefined;
+
+  /**
+   * Starts accepting on a bound listener.
+   *
+   * @param listener The bound listener.
+   * @param factory The factory for accepted connections, already started.
+   * @param clock Schedules the pause after a failed accept.
+   */
+  constructor(listener: Deno.Listener, factory: FactoryLike, clock?: ReactorTime) {
+    this.#listener = listener;
+    this.#factory = factory;
+    this.#clock = clock;
+    this.#host = _toAddress(listener.addr) as A;
+    ports.add(this);
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /**
+   * The address the port is bound to, with the real port number when 0 was
+   * asked for.
+   *
+   * @returns The address.
+   */
+  getHost(): A {
+    return this.#host;
+  }
+
+  /**
+   * Wraps an accepted connection; subclasses give their own transport.
+   *
+   * @param conn The connection.
+   * @param protocol Its protocol.
+   * @returns The transport, not yet started.
+   */
+  protected makeTransport(conn: Deno.Conn, protocol: ProtocolLike): StreamTransport {
+    return new StreamTransport(conn, protocol);
+  }
+
+  /**
+   * Stops accepting connections (connections already accepted carry on).
+   * Calling it again gives the same outcome.
+   *
+   * @returns A Deferred that fires once the listener is closed and the
+   *   factory's `doStop()` has run.
+   */
+  stopListening(): Deferred<void> {
+    if (this.#stopping === undefined) {
+      try {
+        this.#listener.close();
+      } catch {
+        // Already closed.
+      }
+      this.#cancelBackoff?.();
+      this.#endBackoff?.();
+      this.#stopping = this.#accepting.then(() => {
+        ports.delete(this);
+        this.#factory.doStop();
+      });
+    }
+    return Deferred.fromPromise(this.#stopping);
+  }
+
+  async #acceptLoop(): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#stopping !== undefined || error instanceof Deno.errors.BadResource) return;
+        // Out of file descriptors, say: log, pause, try again.
+        logger.error(
+          `${_nameOf(this.#factory)} on ${
+            _formatAddress(this.#host)
+          } could not accept a connection`,
+          error,
+        );
+        await new Promise<void>((resolve) => {
+          this.#endBackoff = resolve;
+          this.#cancelBackoff = _schedule(0.1, resolve, this.#clock);
+        });
+        this.#cancelBackoff = this.#endBackoff = undefined;
+        continue;
+      }
+      if (this.#stopping !== undefined) {
+        conn.close();
+        return;
+      }
+      this.#accepted(conn);
+    }
+  }
+
+  #accepted(conn: Deno.Conn): void {
+    const peer = _toAddress(conn.remoteAddr);
+    let protocol: ProtocolLike | null;
+    try {
+      protocol = this.#factory.buildProtocol(peer);
+    } catch (error) {
+      logger.error(
+        `Unhandled error in ${_nameOf(this.#factory)}.buildProtocol() for ${_formatAddress(peer)}`,
+        error,
+      );
+      protocol = null;
+    }
+    if (protocol === null || protocol === undefined) {
+      conn.close();
+      return;
+    }
+    this.makeTransport(conn, protocol).start();
+  }
+}
+
+/**
+ * Stops every listening stream port, for the reactor's shutdown.
+ *
+ * @returns One promise per port, settled when it has stopped.
+ */
+export function _stopAllPorts(): Promise<void>[] {
+  return [...ports].map((port) =>
+    port.stopListening().asPromise().catch((error) => {
+      logger.error("Unhandled error while stopping a port", error);
+    })
+  );
+}
