@@ -384,8 +384,8 @@ export class ConnectingCancelledError extends Error {
 export class CannotListenError extends Error {
   /** The interface that was asked for (`""` for every interface). */
   readonly interface: string;
-  /** The port that was asked for. */
-  readonly port: number;
+  /** The port that was asked for; for a UNIX socket, its path (as in Twisted). */
+  readonly port: number | string;
 
   /**
    * Makes the error; the message names the address and the cause.
@@ -394,10 +394,11 @@ export class CannotListenError extends Error {
    * @param port The port that was asked for.
    * @param options The `cause`: the Deno error.
    */
-  constructor(iface: string, port: number, options?: ErrorOptions) {
+  constructor(iface: string, port: number | string, options?: ErrorOptions) {
     const host = iface === "" ? "any" : iface.includes(":") ? `[${iface}]` : iface;
     const why = options?.cause === undefined ? "" : `: ${describeCause(options.cause)}`;
-    super(`Cannot listen on ${host}:${port}${why}`, options);
+    const where = typeof port === "string" ? port : `${host}:${port}`;
+    super(`Cannot listen on ${where}${why}`, options);
     this.name = "CannotListenError";
     this.interface = iface;
     this.port = port;

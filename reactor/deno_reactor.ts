@@ -18,6 +18,14 @@ import {
   type TCPPort,
 } from "./tcp.ts";
 import {
+  connectUNIX,
+  type ConnectUNIXOptions,
+  listenUNIX,
+  type ListenUNIXOptions,
+  type UNIXConnector,
+  type UNIXPort,
+} from "./unix.ts";
+import {
   _stopAllUDPPorts,
   type DatagramProtocolLike,
   listenUDP,
@@ -479,6 +487,43 @@ export class DenoReactor implements ReactorTime {
   ): TCPConnector {
     this.#usesNetwork = true;
     return connectTCP(host, port, factory, options, this);
+  }
+
+  /**
+   * Listens on a UNIX socket (see `listenUNIX` in this module): each
+   * connection gets a protocol from `factory`; stopping the port removes the
+   * socket file. The reactor stops the port during shutdown.
+   *
+   * @param path The socket file's path.
+   * @param factory Makes a protocol per connection.
+   * @param options `backlog` (50) and `mode` (`0o666`).
+   * @returns The listening port.
+   * @throws {CannotListenError} If the path cannot be bound, with the Deno
+   *   error as `cause`.
+   * @throws {TypeError} For `wantPID`, which is not supported.
+   */
+  listenUNIX(path: string, factory: FactoryLike, options: ListenUNIXOptions = {}): UNIXPort {
+    this.#usesNetwork = true;
+    return listenUNIX(path, factory, options, this);
+  }
+
+  /**
+   * Connects to a UNIX socket, with the same factory calls as
+   * {@linkcode DenoReactor.connectTCP}.
+   *
+   * @param path The socket's path.
+   * @param factory The client factory.
+   * @param options `timeout` in seconds (default 30).
+   * @returns The connector.
+   * @throws {TypeError} For `checkPID`, which is not supported.
+   */
+  connectUNIX(
+    path: string,
+    factory: ClientFactoryLike,
+    options: ConnectUNIXOptions = {},
+  ): UNIXConnector {
+    this.#usesNetwork = true;
+    return connectUNIX(path, factory, options, this);
   }
 
   /**

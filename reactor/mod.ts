@@ -69,6 +69,7 @@ export {
   UserError,
 } from "./connection_errors.ts";
 export type { ConnectTCPOptions, ListenTCPOptions, TCPConnector, TCPPort } from "./tcp.ts";
+export type { ConnectUNIXOptions, ListenUNIXOptions, UNIXConnector, UNIXPort } from "./unix.ts";
 export type {
   DatagramDestination,
   DatagramProtocolLike,
@@ -114,3 +115,7 @@ export {
   UNIXServerEndpoint,
   type UNIXServerEndpointOptions,
 } from "./endpoints.ts";
+export type { StreamTransport, StreamTransportOptions } from "./stream_transport.ts";
+export type { StreamPort } from "./stream_port.ts";
+export type { StreamConnector } from "./stream_connector.ts";
+export type { TCPConnection } from "./tcp.ts";

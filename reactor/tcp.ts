@@ -9,13 +9,13 @@
 import { Deferred } from "../defer/deferred.ts";
 import type { Failure } from "../defer/failure.ts";
 import type { ReactorTime } from "../defer/time.ts";
-import { _connectTimeout, _stopAllConnecting, StreamConnector } from "./_stream_connector.ts";
-import { _stopAllPorts, StreamPort } from "./_stream_port.ts";
+import { _connectTimeout, _stopAllConnecting, StreamConnector } from "./stream_connector.ts";
+import { _stopAllPorts, StreamPort } from "./stream_port.ts";
 import {
   _liveStreamTransports,
   StreamTransport,
   type StreamTransportOptions,
-} from "./_stream_transport.ts";
+} from "./stream_transport.ts";
 import {
   CannotListenError,
   ConnectError,

@@ -217,6 +217,24 @@ Deno.test("cli listens on every --listen given", async () => {
   assert.equal((await runner.interrupt()).code, 0);
 });
 
+Deno.test("cli echo on a UNIX socket", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/echo.sock`;
+    const runner = new Runner(["echo", "--listen", `unix:${path}:mode=600`]);
+    await runner.waitFor(new RegExp(`echo listening on unix ${path}\n`));
+    const conn = await Deno.connect({ transport: "unix", path });
+    await conn.write(encoder.encode("over unix\n"));
+    const buffer = new Uint8Array(64);
+    const n = await conn.read(buffer);
+    assert.equal(decoder.decode(buffer.subarray(0, n ?? 0)), "over unix\n");
+    conn.close();
+    assert.equal((await runner.interrupt()).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("cli portforward: forwards to --dest both ways", async () => {
   const echo = new Runner(["echo", ...LISTEN]);
   const echoPort = await echo.port("echo");

@@ -10,8 +10,8 @@
 import { TimeoutError } from "../defer/errors.ts";
 import { Failure } from "../defer/failure.ts";
 import type { ReactorTime } from "../defer/time.ts";
-import { _nameOf, _schedule } from "./_stream_port.ts";
-import { _formatAddress, _toAddress, StreamTransport } from "./_stream_transport.ts";
+import { _nameOf, _schedule } from "./stream_port.ts";
+import { _formatAddress, _toAddress, StreamTransport } from "./stream_transport.ts";
 import { NotConnectingError, UserError } from "./connection_errors.ts";
 import type {
   Address,

@@ -9,7 +9,7 @@
  */
 import { Deferred } from "../defer/deferred.ts";
 import type { ReactorTime } from "../defer/time.ts";
-import { _formatAddress, _toAddress, StreamTransport } from "./_stream_transport.ts";
+import { _formatAddress, _toAddress, StreamTransport } from "./stream_transport.ts";
 import type { Address, FactoryLike, ListeningPort, ProtocolLike } from "./interfaces.ts";
 import { Logger } from "./log.ts";
 
