@@ -1298,7 +1298,8 @@ export interface HTTPClientReactor extends ReactorTime {
     host: string,
     port: number,
     factory: ClientFactoryLike,
-    options?: { timeout?: number; [setting: string]: unknown },
+    contextFactory?: object,
+    options?: { timeout?: number },
   ): Connector;
 }
 
@@ -1331,8 +1332,11 @@ export interface AgentOptions {
   pool?: HTTPConnectionPool | boolean;
   /** Seconds to wait for a connection (default 30, the reactor's). */
   connectTimeout?: number;
-  /** TLS settings passed as they are to `reactor.connectSSL` for HTTPS. */
-  tlsOptions?: Record<string, unknown>;
+  /**
+   * TLS settings passed as they are to `reactor.connectSSL` for HTTPS, such
+   * as `{ caCerts: [pem] }` to trust a private certificate authority.
+   */
+  tlsOptions?: object;
 }
 
 /**
@@ -1380,7 +1384,7 @@ export class Agent implements AgentLike {
   readonly #reactor: HTTPClientReactor;
   readonly #pool: HTTPConnectionPool;
   readonly #connectTimeout: number | undefined;
-  readonly #tlsOptions: Record<string, unknown>;
+  readonly #tlsOptions: object;
 
   /**
    * Makes an agent.
@@ -1522,13 +1526,10 @@ export class Agent implements AgentLike {
         else d.callback(protocol);
       },
     }, d);
-    const options: { timeout?: number; [setting: string]: unknown } = scheme === "https"
-      ? { ...this.#tlsOptions }
-      : {};
-    if (this.#connectTimeout !== undefined) options.timeout = this.#connectTimeout;
+    const options = this.#connectTimeout === undefined ? {} : { timeout: this.#connectTimeout };
     try {
       connector = scheme === "https"
-        ? this.#reactor.connectSSL!(host, port, factory, options)
+        ? this.#reactor.connectSSL!(host, port, factory, this.#tlsOptions, options)
         : this.#reactor.connectTCP(host, port, factory, options);
     } catch (error) {
       if (!d.called) d.errback(error);

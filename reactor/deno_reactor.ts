@@ -18,6 +18,14 @@ import {
   type TCPPort,
 } from "./tcp.ts";
 import {
+  connectSSL,
+  listenSSL,
+  type TLSClientOptions,
+  type TLSConnector,
+  type TLSPort,
+  type TLSServerOptions,
+} from "./tls.ts";
+import {
   connectUNIX,
   type ConnectUNIXOptions,
   listenUNIX,
@@ -487,6 +495,54 @@ export class DenoReactor implements ReactorTime {
   ): TCPConnector {
     this.#usesNetwork = true;
     return connectTCP(host, port, factory, options, this);
+  }
+
+  /**
+   * Listens for TLS connections (Twisted's `listenSSL`): as
+   * {@linkcode DenoReactor.listenTCP}, presenting the certificate and key in
+   * `contextFactory`. The reactor stops the port during shutdown.
+   *
+   * @param port The port, or 0 for any free one.
+   * @param factory Makes a protocol per connection.
+   * @param contextFactory The certificate chain and key, PEM.
+   * @param options `interface` and `backlog`.
+   * @returns The listening port.
+   * @throws {CannotListenError} If the address cannot be bound or the
+   *   certificate cannot be used.
+   * @throws {TypeError} If `cert` or `key` is missing.
+   */
+  listenSSL(
+    port: number,
+    factory: FactoryLike,
+    contextFactory: TLSServerOptions,
+    options: ListenTCPOptions = {},
+  ): TLSPort {
+    this.#usesNetwork = true;
+    return listenSSL(port, factory, contextFactory, options, this);
+  }
+
+  /**
+   * Connects over TLS (Twisted's `connectSSL`): as
+   * {@linkcode DenoReactor.connectTCP}, with the handshake completed before
+   * the protocol is built. Unlike Twisted's default, the server's
+   * certificate is verified; trust a private one with `caCerts`.
+   *
+   * @param host A host name or address.
+   * @param port The port.
+   * @param factory The client factory.
+   * @param contextFactory `hostname`, `caCerts`, `alpnProtocols`, client `cert` and `key`.
+   * @param options `timeout` in seconds (default 30).
+   * @returns The connector.
+   */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: ClientFactoryLike,
+    contextFactory: TLSClientOptions = {},
+    options: ConnectTCPOptions = {},
+  ): TLSConnector {
+    this.#usesNetwork = true;
+    return connectSSL(host, port, factory, contextFactory, options, this);
   }
 
   /**

@@ -38,6 +38,7 @@ import type {
   Transport,
 } from "./interfaces.ts";
 import { resolveAll } from "./resolve.ts";
+import type { TLSClientOptions, TLSServerOptions } from "./tls.ts";
 
 export { EndpointDescriptionError } from "./_endpoint_parser.ts";
 
@@ -83,26 +84,6 @@ export interface TCPClientEndpointOptions {
   bindAddress?: readonly [host: string, port: number];
 }
 
-/** TLS settings for serving, as `listenSSL` takes them (PEM text). */
-export interface TLSServerSettings {
-  /** The certificate chain, PEM. */
-  cert: string;
-  /** The private key, PEM. */
-  key: string;
-  /** ALPN protocols to offer. */
-  alpnProtocols?: string[];
-}
-
-/** TLS settings for connecting, as `connectSSL` takes them. */
-export interface TLSClientSettings {
-  /** The name to verify and send as SNI (default: the host connected to). */
-  hostname?: string;
-  /** Extra trusted CA certificates, PEM. */
-  caCerts?: string[];
-  /** ALPN protocols to offer. */
-  alpnProtocols?: string[];
-}
-
 /**
  * What endpoints need of a reactor: the methods each endpoint calls. The
  * UNIX and TLS methods are optional so that a reactor without them (a test
@@ -135,7 +116,7 @@ export interface EndpointReactor {
   listenSSL?(
     port: number,
     factory: FactoryLike,
-    contextFactory: TLSServerSettings,
+    contextFactory: TLSServerOptions,
     options?: TCPServerEndpointOptions,
   ): ListeningPort;
   /** See `DenoReactor.connectSSL`. */
@@ -143,7 +124,7 @@ export interface EndpointReactor {
     host: string,
     port: number,
     factory: ClientFactoryLike,
-    contextFactory?: TLSClientSettings,
+    contextFactory?: TLSClientOptions,
     options?: { timeout?: number },
   ): Connector;
   /** Schedules the staggered attempts of {@linkcode HostnameEndpoint}. */
@@ -671,7 +652,7 @@ export class SSL4ServerEndpoint implements StreamServerEndpoint {
   /** The port. */
   readonly port: number;
   /** The certificate and key. */
-  readonly contextFactory: TLSServerSettings;
+  readonly contextFactory: TLSServerOptions;
   /** `backlog` and `interface`. */
   readonly options: TCPServerEndpointOptions;
 
@@ -686,7 +667,7 @@ export class SSL4ServerEndpoint implements StreamServerEndpoint {
   constructor(
     reactor: EndpointReactor,
     port: number,
-    contextFactory: TLSServerSettings,
+    contextFactory: TLSServerOptions,
     options: TCPServerEndpointOptions = {},
   ) {
     this.#reactor = reactor;
@@ -729,7 +710,7 @@ export class SSL4ClientEndpoint implements StreamClientEndpoint {
   /** The port. */
   readonly port: number;
   /** The TLS settings. */
-  readonly contextFactory: TLSClientSettings;
+  readonly contextFactory: TLSClientOptions;
   /** `timeout`. */
   readonly options: { timeout?: number };
 
@@ -746,7 +727,7 @@ export class SSL4ClientEndpoint implements StreamClientEndpoint {
     reactor: EndpointReactor,
     host: string,
     port: number,
-    contextFactory: TLSClientSettings = {},
+    contextFactory: TLSClientOptions = {},
     options: { timeout?: number } = {},
   ) {
     this.#reactor = reactor;
@@ -1025,7 +1006,7 @@ export function clientFromString(
       const bound = _bind(description, parsed, ["host", "port", "timeout", "caCerts", "hostname"]);
       const host = hostOf(description, bound);
       const port = _port(description, bound.get("port"));
-      const settings: TLSClientSettings = {};
+      const settings: TLSClientOptions = {};
       if (bound.has("caCerts")) settings.caCerts = readPEMs(description, bound.get("caCerts")!);
       if (bound.has("hostname")) settings.hostname = bound.get("hostname");
       return new SSL4ClientEndpoint(

@@ -71,6 +71,13 @@ export {
 export type { ConnectTCPOptions, ListenTCPOptions, TCPConnector, TCPPort } from "./tcp.ts";
 export type { ConnectUNIXOptions, ListenUNIXOptions, UNIXConnector, UNIXPort } from "./unix.ts";
 export type {
+  TLSClientOptions,
+  TLSConnection,
+  TLSConnector,
+  TLSPort,
+  TLSServerOptions,
+} from "./tls.ts";
+export type {
   DatagramDestination,
   DatagramProtocolLike,
   ListenUDPOptions,
@@ -108,8 +115,6 @@ export {
   TCP6ServerEndpoint,
   type TCPClientEndpointOptions,
   type TCPServerEndpointOptions,
-  type TLSClientSettings,
-  type TLSServerSettings,
   UNIXClientEndpoint,
   type UNIXClientEndpointOptions,
   UNIXServerEndpoint,

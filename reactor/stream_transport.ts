@@ -54,8 +54,14 @@ export function _toAddress(addr: Deno.Addr): Address {
     case "unix":
     case "unixpacket":
       return { type: "UNIX", path: addr.path ?? "" };
-    default:
+    default: {
+      // A connection upgraded with Deno.startTls reports no transport.
+      const ip = addr as unknown as { hostname?: unknown; port?: unknown };
+      if (typeof ip.hostname === "string" && typeof ip.port === "number") {
+        return { type: "TCP", host: ip.hostname, port: ip.port };
+      }
       throw new TypeError(`Address transport ${addr.transport} is not supported`);
+    }
   }
 }
 

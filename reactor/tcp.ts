@@ -33,7 +33,13 @@ import type {
 /** The longest delay `setTimeout` takes, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function checkPort(port: number): void {
+/**
+ * Checks a port number.
+ *
+ * @param port The port.
+ * @throws {RangeError} Unless an integer from 0 to 65535.
+ */
+export function _checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`Port must be an integer from 0 to 65535, not ${port}`);
   }
@@ -225,7 +231,7 @@ export function listenTCP(
   options: ListenTCPOptions = {},
   clock?: ReactorTime,
 ): TCPPort {
-  checkPort(port);
+  _checkPort(port);
   const iface = options.interface ?? "";
   const backlog = options.backlog ?? 50;
   let listener: Deno.TcpListener;
@@ -266,8 +272,15 @@ export interface ConnectTCPOptions {
   bindAddress?: readonly [host: string, port: number];
 }
 
-/** Maps an error of `Deno.connect` to the class a factory checks for. */
-function connectFailure(error: unknown, host: string, port: number): Error {
+/**
+ * Maps an error of `Deno.connect` to the class a factory checks for.
+ *
+ * @param error What `Deno.connect` threw.
+ * @param host The host.
+ * @param port The port.
+ * @returns The error to report.
+ */
+export function _connectFailure(error: unknown, host: string, port: number): Error {
   if (error instanceof Deno.errors.ConnectionRefused) {
     return new ConnectionRefusedError(`Connection to ${host}:${port} was refused`, {
       cause: error,
@@ -359,7 +372,7 @@ export class TCPConnector extends StreamConnector<IPAddress> {
    * @returns The error to report.
    */
   protected failure(error: unknown): Error {
-    return connectFailure(error, this.#host, this.#port);
+    return _connectFailure(error, this.#host, this.#port);
   }
 
   /**
@@ -431,7 +444,7 @@ export function connectTCP(
   options: ConnectTCPOptions = {},
   clock?: ReactorTime,
 ): TCPConnector {
-  checkPort(port);
+  _checkPort(port);
   if (options.bindAddress !== undefined && options.bindAddress !== null) {
     throw new TypeError(
       `bindAddress ${options.bindAddress.join(":")} is not supported: Deno.connect cannot bind ` +

@@ -947,9 +947,10 @@ Deno.test("Agent sends HTTPS through reactor.connectSSL with the TLS options", (
   let response: HTTPResponse | undefined;
   agent.request("GET", "https://example.com/secure").addCallback((r) => (response = r));
   assert.equal(memory.tcpClients.length, 0);
-  const [host, port, , options] = memory.sslClients[0];
+  const [host, port, , contextFactory, timeout] = memory.sslClients[0];
   assert.deepEqual([host, port], ["example.com", 443]);
-  assert.deepEqual(options, { caCerts: ["CA"], timeout: 3 });
+  assert.deepEqual(contextFactory, { caCerts: ["CA"] });
+  assert.equal(timeout, 3);
   const { transport, protocol } = connectLast(memory, "sslClients");
   assert.match(transport.valueString(), /^GET \/secure HTTP\/1\.1\r\nHost: example\.com\r\n/);
   protocol.dataReceived(encoder.encode("HTTP/1.1 204 No Content\r\n\r\n"));
