@@ -5,16 +5,9 @@ import { reactor } from "../../reactor/deno_reactor.ts";
 import type { PushProducer, Transport } from "../../reactor/interfaces.ts";
 import { setLogSink } from "../../reactor/log.ts";
 import { ProxyFactory } from "../../protocols/portforward.ts";
+import { within } from "../_helpers.ts";
 
 const LOOPBACK = { interface: "127.0.0.1" };
-
-function within<T>(seconds: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), seconds * 1000);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
-}
 
 /** The destination: records bytes, optionally echoes, can stop reading. */
 class Sink {

@@ -3,15 +3,7 @@ import type { Failure } from "../../defer/mod.ts";
 import { ConnectionDone } from "../../reactor/connection_errors.ts";
 import type { Transport } from "../../reactor/interfaces.ts";
 import { listenTCP } from "../../reactor/tcp.ts";
-
-// Fails the test instead of hanging it.
-function within<T>(seconds: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), seconds * 1000);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
-}
+import { within } from "../_helpers.ts";
 
 /** Keeps every chunk it is given, uncopied, as a write queue would. */
 class Keeper {

@@ -8,17 +8,9 @@ import {
 } from "../../reactor/connection_errors.ts";
 import type { Connector, PushProducer, Transport } from "../../reactor/interfaces.ts";
 import { connectTCP, listenTCP, type TCPPort } from "../../reactor/tcp.ts";
+import { within } from "../_helpers.ts";
 
 const LOOPBACK = { interface: "127.0.0.1" };
-
-// Fails the test instead of hanging it.
-function within<T>(seconds: number, d: PromiseLike<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), seconds * 1000);
-  });
-  return Promise.race([Promise.resolve(d), guard]).finally(() => clearTimeout(timer));
-}
 
 class Recorder {
   transport: Transport | null = null;

@@ -6,16 +6,9 @@ import { clientFromString, serverFromString } from "../../reactor/endpoints.ts";
 import type { Connector, IPAddress, Transport } from "../../reactor/interfaces.ts";
 import { connectSSL, listenSSL, type TLSClientOptions } from "../../reactor/tls.ts";
 import { tlsFixture } from "./_tls_fixture.ts";
+import { within } from "../_helpers.ts";
 
 const LOOPBACK = { interface: "127.0.0.1" };
-
-function within<T>(seconds: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), seconds * 1000);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
-}
 
 class Recorder {
   transport: Transport | null = null;

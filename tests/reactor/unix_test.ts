@@ -10,14 +10,7 @@ import { reactor } from "../../reactor/deno_reactor.ts";
 import { clientFromString, serverFromString } from "../../reactor/endpoints.ts";
 import type { Connector, Transport, UNIXAddress } from "../../reactor/interfaces.ts";
 import { connectUNIX, listenUNIX } from "../../reactor/unix.ts";
-
-function within<T>(seconds: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), seconds * 1000);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
-}
+import { within } from "../_helpers.ts";
 
 class Recorder {
   transport: Transport | null = null;

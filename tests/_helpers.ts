@@ -1,0 +1,14 @@
+// Helpers shared by the tests.
+
+/**
+ * Waits for `p`, or fails with "Timed out waiting for `what`" after
+ * `seconds`: a test that would hang fails instead, and its timer is cleared
+ * either way, so the sanitizers stay quiet.
+ */
+export function within<T>(seconds: number, p: PromiseLike<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), seconds * 1000);
+  });
+  return Promise.race([Promise.resolve(p), guard]).finally(() => clearTimeout(timer));
+}
