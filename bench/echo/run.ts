@@ -2,7 +2,10 @@
 // one run. Builds the C load generator with `cc`, starts each server in its
 // own process, and reads the server's CPU time from /proc (Linux only).
 //
-//   deno run -A bench/echo/run.ts [--seconds 5] [--only torsion,raw,node]
+//   deno run -A bench/echo/run.ts [--seconds 5] [--only torsion,raw,node] [--rounds 1]
+//
+// With --rounds N, every server runs N times, in a rotated order each round
+// (so none always goes first), and each column is the median of its runs.
 //
 // Ping-pong: 50 connections, 64-byte messages, one in flight per connection.
 // Bulk: 4 connections each keeping 64 KiB writes in flight.
@@ -10,6 +13,7 @@ const here = new URL(".", import.meta.url).pathname;
 const args = Deno.args;
 const seconds = Number(flag("--seconds") ?? 5);
 const only = flag("--only")?.split(",");
+const rounds = Number(flag("--rounds") ?? 1);
 
 function flag(name: string): string | undefined {
   const i = args.indexOf(name);
@@ -80,9 +84,17 @@ async function load(loadgen: string, mode: string, port: number): Promise<Record
 }
 
 const loadgen = await build();
-const rows: string[][] = [];
-for (const server of servers) {
-  if (only && !only.includes(server.name)) continue;
+
+interface Sample {
+  rtPerS: number;
+  cpuPerRt: number;
+  mibPerS: number;
+  cpuPerMib: number;
+  rssIdle: number;
+  rssPeak: number;
+}
+
+async function measure(server: Server): Promise<Sample> {
   const { child, port } = await startServer(server);
   const rssIdle = await rssKiB(child.pid);
   const cpu0 = await cpuSeconds(child.pid);
@@ -95,15 +107,40 @@ for (const server of servers) {
   await child.status;
   const trips = Number(pp.round_trips);
   const mib = Number(bulk.bytes) / 1048576;
-  rows.push([
-    server.name,
-    Number(pp.rt_per_s).toFixed(0),
-    (((cpu1 - cpu0) / trips) * 1e6).toFixed(2),
-    Number(bulk.mib_per_s).toFixed(0),
-    (((cpu2 - cpu1) / mib) * 1e3).toFixed(2),
-    `${(rssIdle / 1024).toFixed(1)} / ${(rssPeak / 1024).toFixed(1)}`,
-  ]);
+  return {
+    rtPerS: Number(pp.rt_per_s),
+    cpuPerRt: ((cpu1 - cpu0) / trips) * 1e6,
+    mibPerS: Number(bulk.mib_per_s),
+    cpuPerMib: ((cpu2 - cpu1) / mib) * 1e3,
+    rssIdle,
+    rssPeak,
+  };
 }
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const chosen = servers.filter((server) => !only || only.includes(server.name));
+const samples = new Map<string, Sample[]>(chosen.map((server) => [server.name, []]));
+for (let round = 0; round < rounds; round++) {
+  const order = chosen.map((_, i) => chosen[(i + round) % chosen.length]);
+  for (const server of order) samples.get(server.name)!.push(await measure(server));
+}
+const rows: string[][] = chosen.map((server) => {
+  const runs = samples.get(server.name)!;
+  const m = (pick: (s: Sample) => number) => median(runs.map(pick));
+  return [
+    server.name,
+    m((s) => s.rtPerS).toFixed(0),
+    m((s) => s.cpuPerRt).toFixed(2),
+    m((s) => s.mibPerS).toFixed(0),
+    m((s) => s.cpuPerMib).toFixed(2),
+    `${(m((s) => s.rssIdle) / 1024).toFixed(1)} / ${(m((s) => s.rssPeak) / 1024).toFixed(1)}`,
+  ];
+});
 
 const header = [
   "server",
