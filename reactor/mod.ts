@@ -124,3 +124,10 @@ export type { StreamTransport, StreamTransportOptions } from "./stream_transport
 export type { StreamPort } from "./stream_port.ts";
 export type { StreamConnector } from "./stream_connector.ts";
 export type { TCPConnection } from "./tcp.ts";
+export {
+  backoffPolicy,
+  ClientService,
+  type ClientServiceOptions,
+  type RetryPolicy,
+  type WhenConnectedOptions,
+} from "./client_service.ts";
