@@ -100,6 +100,14 @@ export interface TCPTransport extends Transport {
   setTcpNoDelay(enabled: boolean): void;
   /** Turns TCP keep-alive probes on or off. */
   setTcpKeepAlive(enabled: boolean): void;
+  /**
+   * Starts TLS on the connection (client side only): see
+   * `TCPConnection.startTLS`. Optional, so that fakes need not have it.
+   */
+  startTLS?(
+    contextFactory?: { hostname?: string; caCerts?: string[]; alpnProtocols?: string[] },
+    normal?: boolean,
+  ): void;
   /** The other end. */
   getPeer(): IPAddress;
   /** This end. */

@@ -123,7 +123,7 @@ export {
 export type { StreamTransport, StreamTransportOptions } from "./stream_transport.ts";
 export type { StreamPort } from "./stream_port.ts";
 export type { StreamConnector } from "./stream_connector.ts";
-export type { TCPConnection } from "./tcp.ts";
+export type { StartTLSOptions, TCPConnection, TCPConnectionOptions } from "./tcp.ts";
 export {
   backoffPolicy,
   ClientService,

@@ -120,7 +120,7 @@ export class StreamTransport implements Transport {
    */
   bufferSize: number = 64 * 1024;
 
-  readonly #conn: Deno.Conn;
+  #conn: Deno.Conn;
   readonly #protocol: ProtocolLike;
   readonly #onConnectionLost: ((reason: Failure) => void) | undefined;
 
@@ -154,6 +154,12 @@ export class StreamTransport implements Transport {
   #peer: Address | undefined;
   #host: Address | undefined;
 
+  // Upgrading the connection in place (startTLS).
+  #inProtocol = false; // inside connectionMade or dataReceived: no read is pending
+  #upgrade: ((conn: Deno.Conn) => Promise<Deno.Conn>) | undefined;
+  #plaintext: Uint8Array[] = []; // queued before the upgrade was asked for
+  #pumpStopped: (() => void) | undefined;
+
   /**
    * Wraps a connected socket. Nothing happens until {@linkcode start}.
    *
@@ -174,11 +180,14 @@ export class StreamTransport implements Transport {
    */
   start(): void {
     live.add(this);
+    this.#inProtocol = true;
     try {
       this.#protocol.makeConnection(this);
     } catch (error) {
       this.#protocolError("makeConnection", error);
       return;
+    } finally {
+      this.#inProtocol = false;
     }
     if (!this.#closing && !this.#disconnecting) {
       this.#reading = true;
@@ -240,7 +249,7 @@ export class StreamTransport implements Transport {
     this.#queue.push(data);
     this.#queued += data.length;
     this.#maybePauseProducer();
-    if (!this.#writing) {
+    if (!this.#writing && this.#upgrade === undefined) {
       this.#writing = true;
       this.#pump();
     }
@@ -267,7 +276,7 @@ export class StreamTransport implements Transport {
       this.#queued += chunk.length;
     }
     this.#maybePauseProducer();
-    if (!this.#writing && this.#head < this.#queue.length) {
+    if (!this.#writing && this.#upgrade === undefined && this.#head < this.#queue.length) {
       this.#writing = true;
       this.#pump();
     }
@@ -318,7 +327,7 @@ export class StreamTransport implements Transport {
 
   /** Starts the pump unless it runs; it also acts on a drained queue. */
   #kick(): void {
-    if (this.#writing || this.#closing) return;
+    if (this.#writing || this.#closing || this.#upgrade !== undefined) return;
     this.#writing = true;
     this.#pump();
   }
@@ -332,6 +341,7 @@ export class StreamTransport implements Transport {
     try {
       for (;;) {
         while (this.#head < this.#queue.length) {
+          if (this.#upgrade !== undefined) return;
           const chunk = this.#take();
           let written = await conn.write(chunk);
           while (written < chunk.length) {
@@ -342,7 +352,7 @@ export class StreamTransport implements Transport {
           this.#queued -= chunk.length;
         }
         // The queue has drained.
-        if (this.#closing) return;
+        if (this.#closing || this.#upgrade !== undefined) return;
         if (this.#closeAfterFlush) {
           this.#closeNow(new Failure(new ConnectionDone()));
           return;
@@ -393,10 +403,84 @@ export class StreamTransport implements Transport {
       }
     } finally {
       this.#writing = false;
+      this.#pumpStopped?.();
       // The pump may have run synchronously inside loseConnection() or
       // unregisterProducer(): connectionLost must not run inside those.
       if (this.#closing) queueMicrotask(() => this.#finish());
     }
+  }
+
+  // -------------------------------------------------------------------------
+  // Upgrading (startTLS)
+  // -------------------------------------------------------------------------
+
+  /**
+   * Replaces the connection with `upgrade(conn)` (a TLS connection over
+   * it), as Twisted's `startTLS` does: what was written before this call is
+   * sent as it is first, what is written after goes over the new connection,
+   * and the protocol keeps receiving. It must be called from
+   * `connectionMade` or `dataReceived` (so that no read is pending on the
+   * old connection), as a protocol does when its peer agrees to start TLS.
+   * A failed upgrade closes the connection with `ConnectionLost`, the error
+   * as its cause.
+   *
+   * @param upgrade Makes the new connection from the old.
+   * @throws {Error} Outside `connectionMade` and `dataReceived`, on a closing
+   *   connection, or while an upgrade is under way.
+   */
+  protected upgradeConnection(upgrade: (conn: Deno.Conn) => Promise<Deno.Conn>): void {
+    if (this.#closing || this.#disconnecting) {
+      throw new Error("Cannot upgrade a connection that is closing");
+    }
+    if (this.#upgrade !== undefined) throw new Error("An upgrade is already under way");
+    if (!this.#inProtocol) {
+      throw new Error(
+        "startTLS must be called from connectionMade or dataReceived, when no read is pending",
+      );
+    }
+    this.#upgrade = upgrade;
+    this.#plaintext = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  /** Runs the upgrade asked for; `false` if the connection ended instead. */
+  async #upgradeNow(): Promise<boolean> {
+    const upgrade = this.#upgrade!;
+    try {
+      // Let a write in flight finish, then send what came before the upgrade.
+      if (this.#writing) {
+        await new Promise<void>((resolve) => (this.#pumpStopped = resolve));
+        this.#pumpStopped = undefined;
+      }
+      const old = this.#conn;
+      for (const chunk of this.#plaintext) {
+        for (let done = 0; done < chunk.length;) {
+          done += await old.write(chunk.subarray(done));
+        }
+        this.#queued -= chunk.length;
+      }
+      this.#plaintext = [];
+      if (this.#closing) return false;
+      this.#conn = await upgrade(old);
+    } catch (error) {
+      this.#upgrade = undefined;
+      if (!this.#closing) {
+        this.#closeNow(new Failure(new ConnectionLost(undefined, { cause: error })));
+      }
+      return false;
+    }
+    this.#upgrade = undefined;
+    if (this.#closing) {
+      try {
+        this.#conn.close();
+      } catch {
+        // Closed with the old connection.
+      }
+      return false;
+    }
+    this.#kick();
+    return true;
   }
 
   // -------------------------------------------------------------------------
@@ -427,11 +511,15 @@ export class StreamTransport implements Transport {
    * shrinks it back, so an idle connection pins about 1 KiB.
    */
   async #readLoop(): Promise<void> {
-    const conn = this.#conn;
+    let conn = this.#conn;
     let buffer = new Uint8Array(this.#readSize);
     let offset = 0; // where the next read lands in `buffer`
     try {
       for (;;) {
+        if (this.#upgrade !== undefined) {
+          if (!(await this.#upgradeNow())) return;
+          conn = this.#conn;
+        }
         while (this.#readPaused && !this.#closing && !this.#disconnecting) {
           await this.#waitForResume();
         }
@@ -481,11 +569,14 @@ export class StreamTransport implements Transport {
           await this.#waitForResume();
         }
         if (this.#closing || this.#disconnecting) return;
+        this.#inProtocol = true;
         try {
           this.#protocol.dataReceived(data);
         } catch (error) {
           this.#protocolError("dataReceived", error);
           return;
+        } finally {
+          this.#inProtocol = false;
         }
       }
     } finally {

@@ -49,6 +49,22 @@ export function _checkPort(port: number): void {
 // The transport
 // ---------------------------------------------------------------------------
 
+/** Options of {@linkcode TCPConnection}. */
+export interface TCPConnectionOptions extends StreamTransportOptions {
+  /** For a connection this side made: the host it was made to. */
+  clientOf?: string;
+}
+
+/** TLS settings for {@linkcode TCPConnection.startTLS}. */
+export interface StartTLSOptions {
+  /** The name to verify and send as SNI (default: the host connected to). */
+  hostname?: string;
+  /** Certificate authorities to trust besides the system's, PEM. */
+  caCerts?: string[];
+  /** ALPN protocols to offer. */
+  alpnProtocols?: string[];
+}
+
 /**
  * A TCP connection's transport: the shared stream machinery plus TCP's
  * socket options. Protocols see it as a {@linkcode TCPTransport}.
@@ -69,6 +85,7 @@ export function _checkPort(port: number): void {
  */
 export class TCPConnection extends StreamTransport implements TCPTransport {
   readonly #tcp: Deno.TcpConn;
+  readonly #serverName: string | undefined;
 
   /**
    * Wraps a connected TCP socket; {@linkcode StreamTransport.start} connects
@@ -76,11 +93,62 @@ export class TCPConnection extends StreamTransport implements TCPTransport {
    *
    * @param conn The socket.
    * @param protocol The protocol that will speak on it.
-   * @param options A hook for the end of the connection.
+   * @param options A hook for the end of the connection, and for a client
+   *   connection the host it was made to (the name `startTLS` verifies).
    */
-  constructor(conn: Deno.TcpConn, protocol: ProtocolLike, options?: StreamTransportOptions) {
+  constructor(conn: Deno.TcpConn, protocol: ProtocolLike, options: TCPConnectionOptions = {}) {
     super(conn, protocol, options);
     this.#tcp = conn;
+    this.#serverName = options.clientOf;
+  }
+
+  /**
+   * Starts TLS on this connection, as Twisted's `ITLSTransport.startTLS`:
+   * bytes written before the call go in the clear, bytes written after it
+   * are encrypted, and the protocol stays the same. Call it from
+   * `dataReceived` (typically on the line where the server agrees) or from
+   * `connectionMade`, so that no read is pending.
+   *
+   * Divergences from Twisted: only the client side is possible (Deno cannot
+   * start a TLS server on an existing connection); the context factory is
+   * Deno's client TLS settings, and the server's certificate is always
+   * verified, for `hostname` (by default the host connected to). A failed
+   * handshake ends the connection with `ConnectionLost`, the TLS error as
+   * its cause.
+   *
+   * @param contextFactory `hostname`, `caCerts`, `alpnProtocols`.
+   * @param normal `true` (the default) for the side that connected; `false`
+   *   (TLS server roles swapped) is not supported.
+   * @throws {Error} On an accepted connection, with `normal` false, with a
+   *   client certificate (Deno.startTls cannot present one), or outside
+   *   `connectionMade` and `dataReceived`.
+   */
+  startTLS(contextFactory: StartTLSOptions = {}, normal: boolean = true): void {
+    const serverName = this.#serverName;
+    if (serverName === undefined || !normal) {
+      throw new Error(
+        "startTLS can only start a TLS client: Deno cannot start a TLS server on an existing " +
+          "connection",
+      );
+    }
+    if ("cert" in contextFactory || "key" in contextFactory) {
+      throw new TypeError("startTLS cannot present a client certificate: Deno.startTls has none");
+    }
+    const options: Deno.StartTlsOptions = {
+      hostname: contextFactory.hostname ?? serverName,
+      caCerts: contextFactory.caCerts,
+      alpnProtocols: contextFactory.alpnProtocols,
+    };
+    this.upgradeConnection(async (conn) => {
+      const tls = await Deno.startTls(conn as Deno.TcpConn, options);
+      try {
+        await tls.handshake();
+      } catch (error) {
+        tls.close();
+        throw error;
+      }
+      return tls;
+    });
   }
 
   /**
@@ -388,7 +456,10 @@ export class TCPConnector extends StreamConnector<IPAddress> {
     protocol: ProtocolLike,
     onConnectionLost: (reason: Failure) => void,
   ): TCPConnection {
-    return new TCPConnection(conn as Deno.TcpConn, protocol, { onConnectionLost });
+    return new TCPConnection(conn as Deno.TcpConn, protocol, {
+      onConnectionLost,
+      clientOf: this.#host,
+    });
   }
 }
 
