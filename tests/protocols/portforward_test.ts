@@ -236,6 +236,36 @@ Deno.test("ProxyFactory: backpressure holds a fast client to a destination that 
   await s.close();
 });
 
+Deno.test("ProxyFactory: a destination aborting mid-stream ends the client's connection", async () => {
+  const s = setup((sink) => (sink.keep = false));
+  const conn = await connect(s.proxyPort);
+  const chunk = new Uint8Array(64 * 1024).fill(0x62);
+  let writeError: unknown;
+  const writer = (async () => {
+    try {
+      for (let i = 0; i < 4096; i++) await writeAll(conn, chunk);
+    } catch (error) {
+      writeError = error;
+    }
+  })();
+  try {
+    // Once some data has gone through, the destination drops the connection abruptly.
+    while (s.sinks.length === 0 || s.sinks[0].received < 1024 * 1024) {
+      await within(10, new Promise((r) => setTimeout(r, 5)), "data to flow");
+    }
+    s.sinks[0].transport!.abortConnection();
+    await within(5, s.sinks[0].lost.promise, "the destination to close");
+    // The client sees its connection end: end of stream or an error, not a hang.
+    const got = await within(10, readUntil(conn, 1).catch(() => new Uint8Array(0)), "the end");
+    assert.equal(got.length, 0);
+    await within(10, writer, "the client's writes to stop");
+    assert.ok(writeError !== undefined, "writing to a closed proxy connection fails");
+  } finally {
+    conn.close();
+    await s.close();
+  }
+});
+
 Deno.test("ProxyFactory rejects a bad port", () => {
   assert.throws(() => new ProxyFactory("h", 0), RangeError);
   assert.throws(() => new ProxyFactory("h", 70000), RangeError);
