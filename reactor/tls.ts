@@ -67,6 +67,10 @@ function checkServerOptions(options: TLSServerOptions): void {
  * and the TLS error as its cause. Deno gives no socket options on a TLS
  * connection, so unlike Twisted's there is no `setTcpNoDelay`.
  *
+ * `loseWriteConnection` half-closes as on TCP: it sends TLS close_notify,
+ * the peer sees end of stream (`readConnectionLost` when it supports
+ * half-close) and can still send until it closes its side.
+ *
  * @example
  * ```ts ignore
  * import { reactor } from "@torsion/torsion/reactor";

@@ -195,3 +195,31 @@ Deno.test("listenSSL and connectSSL reject bad arguments", async () => {
   );
   assert.throws(() => connectSSL("h", 1, c, {}, { bindAddress: ["a", 0] }), TypeError);
 });
+
+class TLSHalfCloser extends Recorder {
+  eof = false;
+  readConnectionLost(): void {
+    this.eof = true;
+    this.transport!.write(`got ${this.text()}`);
+    this.transport!.loseConnection();
+  }
+}
+
+Deno.test("TLS half-close: loseWriteConnection sends close_notify; the peer can still reply", async () => {
+  const { ca, cert, key } = await tlsFixture();
+  const server = serverFactory(() => new TLSHalfCloser());
+  const port = listenSSL(0, server, { cert, key }, LOOPBACK);
+  try {
+    const client = new Recorder();
+    connectSSL("127.0.0.1", port.getHost().port, clientFactory(client), { caCerts: [ca] });
+    const t = await within(10, client.made.promise, "the connection");
+    t.write("question");
+    t.loseWriteConnection();
+    const reason = await within(5, client.lost.promise, "the reply and close");
+    assert.ok(reason.check(ConnectionDone));
+    assert.equal(client.text(), "got question");
+    assert.equal((server.built[0] as TLSHalfCloser).eof, true);
+  } finally {
+    await port.stopListening();
+  }
+});
