@@ -8,22 +8,15 @@ import {
   ProcessExitedAlready,
   ProcessTerminated,
 } from "../../reactor/process_errors.ts";
+import { within as withinSeconds } from "../_helpers.ts";
 
 const decoder = new TextDecoder();
 const DENO = Deno.execPath();
 const SH = "/bin/sh";
 
-/** Waits for `promise`, failing after `ms` instead of hanging the suite. */
-async function within<T>(what: string, promise: PromiseLike<T>, ms = 10_000): Promise<T> {
-  let id: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    id = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(id);
-  }
+/** The shared time limit, with this file's argument order and default. */
+function within<T>(what: string, promise: PromiseLike<T>, ms = 10_000): Promise<T> {
+  return withinSeconds(ms / 1000, promise, what);
 }
 
 /** Records every event; `ended` resolves with processEnded's reason. */

@@ -5,18 +5,11 @@ import type { Failure } from "../../defer/failure.ts";
 import { Clock } from "../../reactor/clock.ts";
 import { DNSLookupError } from "../../reactor/connection_errors.ts";
 import { resolve, resolveAll } from "../../reactor/resolve.ts";
+import { within as withinSeconds } from "../_helpers.ts";
 
-/** Waits for `promise`, failing after `ms` instead of hanging the suite. */
-async function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
-  let id: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    id = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(id);
-  }
+/** The shared time limit, with this file's argument order and default. */
+function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
+  return withinSeconds(ms / 1000, promise, what);
 }
 
 async function failureOf<T>(d: Deferred<T>): Promise<Failure> {

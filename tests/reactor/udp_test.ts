@@ -3,21 +3,14 @@ import { DatagramProtocol } from "../../protocols/datagram_protocol.ts";
 import { CannotListenError } from "../../reactor/connection_errors.ts";
 import type { IPAddress } from "../../reactor/interfaces.ts";
 import { type DatagramProtocolLike, listenUDP, type UDPPort } from "../../reactor/udp.ts";
+import { within as withinSeconds } from "../_helpers.ts";
 
 const decoder = new TextDecoder();
 const LOOPBACK = { interface: "127.0.0.1" };
 
-/** Waits for `promise`, failing after `ms` instead of hanging the suite. */
-async function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
-  let id: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    id = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(id);
-  }
+/** The shared time limit, with this file's argument order and default. */
+function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
+  return withinSeconds(ms / 1000, promise, what);
 }
 
 /** Records datagrams; `next(n)` waits until `n` have arrived. */
