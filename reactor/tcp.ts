@@ -455,7 +455,7 @@ export class TCPConnector extends StreamConnector<IPAddress> {
     conn: Deno.Conn,
     protocol: ProtocolLike,
     onConnectionLost: (reason: Failure) => void,
-  ): TCPConnection {
+  ): StreamTransport {
     return new TCPConnection(conn as Deno.TcpConn, protocol, {
       onConnectionLost,
       clientOf: this.#host,

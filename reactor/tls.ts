@@ -13,17 +13,12 @@
  */
 import type { Failure } from "../defer/failure.ts";
 import type { ReactorTime } from "../defer/time.ts";
-import { _connectTimeout, StreamConnector } from "./stream_connector.ts";
+import { _connectTimeout } from "./stream_connector.ts";
 import { StreamPort } from "./stream_port.ts";
 import { StreamTransport, type StreamTransportOptions } from "./stream_transport.ts";
 import { CannotListenError, ConnectError } from "./connection_errors.ts";
 import type { ClientFactoryLike, FactoryLike, IPAddress, ProtocolLike } from "./interfaces.ts";
-import {
-  _checkPort,
-  _connectFailure,
-  type ConnectTCPOptions,
-  type ListenTCPOptions,
-} from "./tcp.ts";
+import { _checkPort, type ConnectTCPOptions, type ListenTCPOptions, TCPConnector } from "./tcp.ts";
 
 /** What a TLS server presents: its certificate chain and key, PEM. */
 export interface TLSServerOptions {
@@ -203,9 +198,7 @@ export function listenSSL(
  * const connector = reactor.connectSSL("example.com", 443, clientFactory, {});
  * ```
  */
-export class TLSConnector extends StreamConnector<IPAddress> {
-  readonly #host: string;
-  readonly #port: number;
+export class TLSConnector extends TCPConnector {
   readonly #tls: TLSClientOptions;
 
   /**
@@ -227,19 +220,8 @@ export class TLSConnector extends StreamConnector<IPAddress> {
     timeout: number,
     clock?: ReactorTime,
   ) {
-    super(factory, timeout, clock);
-    this.#host = host;
-    this.#port = port;
+    super(host, port, factory, timeout, clock);
     this.#tls = { ...contextFactory };
-  }
-
-  /**
-   * Where this connector connects to.
-   *
-   * @returns The host and port, as given.
-   */
-  getDestination(): IPAddress {
-    return { type: "TCP", host: this.#host, port: this.#port };
   }
 
   /**
@@ -248,24 +230,25 @@ export class TLSConnector extends StreamConnector<IPAddress> {
    * @param signal Aborts the TCP attempt.
    * @returns The TLS connection.
    */
-  protected async dial(signal: AbortSignal): Promise<Deno.Conn> {
+  protected override async dial(signal: AbortSignal): Promise<Deno.Conn> {
     const tls = this.#tls;
+    const { host, port } = this.getDestination();
     let conn: Deno.TlsConn;
     if (tls.cert !== undefined || tls.key !== undefined) {
       // Deno.startTls cannot present a client certificate: connectTls can.
       conn = await Deno.connectTls({
-        hostname: this.#host,
-        port: this.#port,
+        hostname: host,
+        port,
         caCerts: tls.caCerts,
         alpnProtocols: tls.alpnProtocols,
         cert: tls.cert!,
         key: tls.key!,
       });
     } else {
-      const tcp = await Deno.connect({ hostname: this.#host, port: this.#port, signal });
+      const tcp = (await super.dial(signal)) as Deno.TcpConn;
       try {
         conn = await Deno.startTls(tcp, {
-          hostname: tls.hostname ?? this.#host,
+          hostname: tls.hostname ?? host,
           caCerts: tls.caCerts,
           alpnProtocols: tls.alpnProtocols,
         });
@@ -289,16 +272,14 @@ export class TLSConnector extends StreamConnector<IPAddress> {
    * @param error What the attempt threw.
    * @returns The error to report.
    */
-  protected failure(error: unknown): Error {
+  protected override failure(error: unknown): Error {
     if (error instanceof TLSHandshakeFailed) {
       const cause = error.cause;
       const message = cause instanceof Error ? cause.message : String(cause);
-      return new ConnectError(
-        `TLS handshake with ${this.#host}:${this.#port} failed: ${message}`,
-        { cause },
-      );
+      const { host, port } = this.getDestination();
+      return new ConnectError(`TLS handshake with ${host}:${port} failed: ${message}`, { cause });
     }
-    return _connectFailure(error, this.#host, this.#port);
+    return super.failure(error);
   }
 
   /**
@@ -313,7 +294,7 @@ export class TLSConnector extends StreamConnector<IPAddress> {
     conn: Deno.Conn,
     protocol: ProtocolLike,
     onConnectionLost: (reason: Failure) => void,
-  ): TLSConnection {
+  ): StreamTransport {
     return new TLSConnection(conn as Deno.TlsConn, protocol, { onConnectionLost });
   }
 }
