@@ -6,7 +6,7 @@
 //
 // Each client first warms up (200 requests), then is timed over `requests`
 // sequential requests (default 2000); the best of three rounds is reported.
-import { Agent, readBody } from "../protocols/http_client.ts";
+import { Agent, readBody } from "../protocols/http/mod.ts";
 import { reactor } from "../reactor/deno_reactor.ts";
 
 const REQUESTS = Number(Deno.args[0] ?? 2000);

@@ -132,7 +132,7 @@ export {
   ResponseNeverReceived,
   type ResponseOptions,
   SchemeNotSupported,
-} from "./http_client.ts";
+} from "./http/mod.ts";
 export { ChatFactory, ChatProtocol } from "./chat.ts";
 export {
   Proxy,

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { BadResponseVersion, ParseError } from "./parse_error.ts";
+import { concat, encode, latin1, TOKEN, trimOWS } from "./_syntax.ts";
 
 /** The most bytes a status line plus headers may take (per response). */
 export const MAX_HEADER_BYTES = 64 * 1024;
@@ -19,118 +21,12 @@ const CR = 0x0d;
 const SP = 0x20;
 const HTAB = 0x09;
 const EMPTY = new Uint8Array(0);
-
-/** An HTTP token: a method, a header name. */
-export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VERSION = /^HTTP\/(\d+)\.(\d+)$/;
 const STATUS_CODE = /^\d{3}$/;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 // Chunk extensions: what Twisted allows (visible ASCII, spaces and tabs).
 const CHUNK_EXTENSION = /^[\t\x20-\x7e]*$/;
-
-/**
- * Raised for bytes that are not a valid HTTP response: a malformed status
- * line or header, a bad `Content-Length`, a bad chunk size, a chunk not
- * followed by CRLF, headers over the size limit. As in Twisted, it carries a
- * short reason and the offending data.
- *
- * The HTTP client never lets it out on its own: a request fails with
- * `ResponseFailed` whose `reasons` hold it.
- *
- * @example Checking what was wrong
- * ```ts
- * import { ParseError } from "@torsion/torsion/protocols";
- * import assert from "node:assert/strict";
- *
- * const e = new ParseError("Status code is not 3 digits", new TextEncoder().encode("HTTP/1.1 2000 OK"));
- * assert.equal(e.reason, "Status code is not 3 digits");
- * assert.match(e.message, /HTTP\/1\.1 2000 OK/);
- * ```
- */
-export class ParseError extends Error {
-  /** What was wrong, in a few words. */
-  readonly reason: string;
-  /** The offending bytes (a line, a header, a chunk-size line), as received. */
-  readonly data: Uint8Array;
-
-  /**
-   * Makes the error; the message shows the reason and the start of the data.
-   *
-   * @param reason What was wrong.
-   * @param data The offending bytes.
-   */
-  constructor(reason: string, data: Uint8Array) {
-    super(`${reason}: ${preview(data)}`);
-    this.name = "ParseError";
-    this.reason = reason;
-    this.data = data;
-  }
-}
-
-/**
- * A {@linkcode ParseError} for a status line whose version is not
- * `HTTP/1.x`, as Twisted's `BadResponseVersion`.
- *
- * @example
- * ```ts
- * import { BadResponseVersion, ParseError } from "@torsion/torsion/protocols";
- * import assert from "node:assert/strict";
- *
- * const e = new BadResponseVersion("Not an HTTP version", new TextEncoder().encode("ICY"));
- * assert.ok(e instanceof ParseError);
- * ```
- */
-export class BadResponseVersion extends ParseError {
-  /**
-   * Makes the error.
-   *
-   * @param reason What was wrong.
-   * @param data The version as received.
-   */
-  constructor(reason: string, data: Uint8Array) {
-    super(reason, data);
-    this.name = "BadResponseVersion";
-  }
-}
-
-/** Shows up to 80 bytes of `data`, with control bytes escaped. */
-function preview(data: Uint8Array): string {
-  const shown = latin1(data.subarray(0, 80));
-  const escaped = JSON.stringify(shown).slice(1, -1).replace(/[\x7f-\xff]/g, (c) => {
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
-  });
-  return data.length > 80 ? `"${escaped}..." (${data.length} bytes)` : `"${escaped}"`;
-}
-
-/**
- * Decodes bytes as ISO-8859-1, one character per byte, so nothing is lost
- * (`TextDecoder("latin1")` is windows-1252 and remaps 0x80-0x9f).
- *
- * @param bytes The bytes.
- * @returns The string.
- */
-export function latin1(bytes: Uint8Array): string {
-  if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 4096) {
-    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
-  }
-  return out;
-}
-
-function concat(pieces: Uint8Array[], last: Uint8Array): Uint8Array {
-  let total = last.length;
-  for (const piece of pieces) total += piece.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  out.set(last, offset);
-  return out;
-}
 
 /**
  * How the body of a response is delimited: `"none"` (HEAD, 1xx, 204, 304,
@@ -248,7 +144,7 @@ const enum State {
  *
  * @example Parsing a chunked response fed in two pieces
  * ```ts
- * import { HTTPResponseParser } from "./_http_parser.ts";
+ * import { HTTPResponseParser } from "./_parser.ts";
  * import assert from "node:assert/strict";
  *
  * const events: string[] = [];
@@ -652,19 +548,4 @@ export class HTTPResponseParser {
     this.#fields = [];
     this.#handler.done(pos < data.length ? data.subarray(pos) : EMPTY, trailers);
   }
-}
-
-/** Strips optional whitespace (spaces and tabs) from both ends. */
-function trimOWS(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && (s.charCodeAt(start) === SP || s.charCodeAt(start) === HTAB)) start++;
-  while (end > start && (s.charCodeAt(end - 1) === SP || s.charCodeAt(end - 1) === HTAB)) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-function encode(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
 }

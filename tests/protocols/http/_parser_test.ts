@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import {
-  BadResponseVersion,
   HTTPResponseParser,
   MAX_HEADER_BYTES,
-  ParseError,
   type ParserEnd,
   type ResponseHead,
-} from "../../protocols/_http_parser.ts";
-import { chunkings, concat, latin1, randInt, rng } from "./_framing_fakes.ts";
+} from "../../../protocols/http/_parser.ts";
+import { BadResponseVersion, ParseError } from "../../../protocols/http/parse_error.ts";
+import { chunkings, concat, latin1, randInt, rng } from "../_framing_fakes.ts";
 
 // --- A recorder ------------------------------------------------------------------
 

@@ -1,0 +1,95 @@
+// getPage(): a body in one call, status errors, redirects not followed, timeouts.
+import assert from "node:assert/strict";
+import { TimeoutError } from "../../../defer/mod.ts";
+import { getPage, HTTPError, PageRedirect } from "../../../protocols/mod.ts";
+import {
+  bounded,
+  readRequest,
+  readUntilEOF,
+  rejection,
+  withRawServer,
+  withServer,
+  write,
+} from "./_fakes.ts";
+
+const decoder = new TextDecoder();
+const text = (b: Uint8Array): string => decoder.decode(b);
+
+Deno.test(
+  "getPage() fetches a body sent with Content-Length",
+  bounded(() =>
+    withServer((request) => {
+      return new Response(
+        `${request.method} ${new URL(request.url).pathname} ${request.headers.get("host")}`,
+      );
+    }, async (base) => {
+      const body = await getPage(`${base}/path?q=1#fragment`);
+      assert.equal(text(body), `GET /path ${base.slice(7)}`);
+    })
+  ),
+);
+
+Deno.test(
+  "getPage() fails with HTTPError for a status of 400 or more",
+  bounded(() =>
+    withServer((request) => {
+      const path = new URL(request.url).pathname;
+      return path === "/missing"
+        ? new Response("no such page", { status: 404 })
+        : new Response("broken", { status: 500, statusText: "Internal Server Error" });
+    }, async (base) => {
+      const e = await rejection(getPage(`${base}/missing`));
+      assert.ok(e instanceof HTTPError);
+      assert.equal(e.status, 404);
+      assert.equal(e.phrase, "Not Found");
+      assert.equal(text(e.body), "no such page");
+      assert.equal(e.response?.code, 404);
+      assert.equal(e.message, "HTTP 404 Not Found");
+      const e500 = await rejection(getPage(`${base}/other`));
+      assert.ok(e500 instanceof HTTPError);
+      assert.equal(e500.status, 500);
+      assert.equal(text(e500.body), "broken");
+    })
+  ),
+);
+
+Deno.test(
+  "getPage() with a timeout fails with TimeoutError and closes the connection",
+  bounded(() => {
+    const eof = Promise.withResolvers<true>();
+    return withRawServer(async (conn) => {
+      await readRequest(conn);
+      await write(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nslow");
+      eof.resolve(await readUntilEOF(conn));
+    }, async (server) => {
+      const e = await rejection(getPage(`${server.url}/`, { timeout: 0.2 }));
+      assert.ok(e instanceof TimeoutError);
+      assert.equal(e.seconds, 0.2);
+      assert.equal(await eof.promise, true);
+    });
+  }),
+);
+
+Deno.test(
+  "getPage() with a timeout that is not reached leaves nothing scheduled",
+  bounded(() =>
+    withServer(() => new Response("quick"), async (base) => {
+      assert.equal(text(await getPage(`${base}/`, { timeout: 30 })), "quick");
+    })
+  ),
+);
+
+Deno.test(
+  "getPage() with followRedirect: false fails with PageRedirect",
+  bounded(() =>
+    withServer(() => {
+      return new Response("see there", { status: 301, headers: { location: "/there" } });
+    }, async (base) => {
+      const e = await rejection(getPage(`${base}/here`, { followRedirect: false }));
+      assert.ok(e instanceof PageRedirect);
+      assert.equal(e.status, 301);
+      assert.equal(e.location, "/there");
+      assert.equal(text(e.body), "see there");
+    })
+  ),
+);
