@@ -15,6 +15,19 @@ export const MAX_HEADER_BYTES = 64 * 1024;
 export const MAX_CHUNK_SIZE_LINE = 1024;
 /** The most bytes the trailer section of a chunked body may take. */
 export const MAX_TRAILER_BYTES = 64 * 1024;
+/**
+ * The most interim (1xx) responses skipped before the final one: a server
+ * may send a few (`100 Continue`, `103 Early Hints`, `102 Processing` while
+ * it works); one that sends them without end fails the request instead of
+ * holding it forever.
+ */
+export const MAX_INTERIM_RESPONSES = 100;
+/**
+ * The most empty lines accepted before each status line (RFC 9112 section
+ * 2.2 lets a recipient ignore some; aiohttp sends one after a `100
+ * Continue`).
+ */
+export const MAX_EMPTY_LINES = 16;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -29,7 +42,7 @@ const HEX = /^[0-9A-Fa-f]+$/;
 const CHUNK_EXTENSION = /^[\t\x20-\x7e]*$/;
 
 /**
- * How the body of a response is delimited: `"none"` (HEAD, 1xx, 204, 304,
+ * How the body of a response is delimited: `"none"` (HEAD, 204, 304,
  * `Content-Length: 0`), `"length"` (`Content-Length`), `"chunked"`
  * (`Transfer-Encoding: chunked`) or `"close"` (read until the connection
  * closes).
@@ -126,11 +139,16 @@ const enum State {
  *
  * Lines may end in CRLF or a bare LF in the head (as Twisted accepts), but
  * chunked framing must use CRLF. Folded header lines (obs-fold) are joined
- * with one space. Repeated headers are all kept, in order. 1xx responses are
- * skipped. A body is delimited by `Transfer-Encoding: chunked` (which wins
- * over `Content-Length`), then by `Content-Length` (several headers must
- * agree), else by the end of the connection; a response to HEAD, and 204 and
- * 304 responses, have none. Chunk extensions are ignored; trailers are kept.
+ * with one space. Repeated headers are all kept, in order. Up to
+ * {@linkcode MAX_EMPTY_LINES} empty lines before a status line are ignored
+ * (RFC 9112 section 2.2). Interim responses (100 to 199) are skipped, up to
+ * {@linkcode MAX_INTERIM_RESPONSES} of them; codes 000 to 099 are final, as
+ * Twisted, Node and llhttp take them. A body is delimited by
+ * `Transfer-Encoding: chunked` (which wins over `Content-Length`; with both,
+ * the connection is not persistent, as RFC 9112 section 6.3 requires), then
+ * by `Content-Length` (several headers must agree), else by the end of the
+ * connection; a response to HEAD, and 204 and 304 responses, have none.
+ * Chunk extensions are ignored; trailers are kept.
  *
  * Stricter than Twisted, which takes any integer status and any version:
  * the status code must be three digits and the version `HTTP/1.x`; a
@@ -168,6 +186,9 @@ export class HTTPResponseParser {
 
   #state: State = State.Status;
   #received = false;
+  // Interim responses skipped, and empty lines before the next status line.
+  #interim = 0;
+  #emptyLines = 0;
 
   // A line in progress: its pieces so far, and the bytes they hold.
   #pieces: Uint8Array[] = [];
@@ -350,6 +371,15 @@ export class HTTPResponseParser {
     }
     switch (state) {
       case State.Status:
+        if (line.length === 0) {
+          if (++this.#emptyLines > MAX_EMPTY_LINES) {
+            throw new ParseError(
+              `More than ${MAX_EMPTY_LINES} empty lines before the status line`,
+              line,
+            );
+          }
+          break;
+        }
         this.#statusLine(line);
         break;
       case State.Headers:
@@ -391,6 +421,13 @@ export class HTTPResponseParser {
       ? text.slice(firstSpace + 1)
       : text.slice(firstSpace + 1, secondSpace);
     if (!STATUS_CODE.test(code)) throw new ParseError("Status code is not 3 digits", line);
+    if (code[0] === "1" && this.#interim >= MAX_INTERIM_RESPONSES) {
+      throw new ParseError(
+        `More than ${MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one`,
+        line,
+      );
+    }
+    this.#emptyLines = 0;
     this.#version = ["HTTP", major, minor];
     this.#code = Number(code);
     this.#phrase = secondSpace === -1 ? "" : text.slice(secondSpace + 1);
@@ -446,8 +483,9 @@ export class HTTPResponseParser {
   /** The blank line after the headers: works out the body, reports the head. */
   #headersDone(data: Uint8Array, pos: number): number {
     const code = this.#code;
-    if (code < 200) {
-      // 1xx: an interim response, skipped as Twisted does.
+    if (code >= 100 && code < 200) {
+      // 1xx: an interim response, skipped as Twisted does. (000-099 are final.)
+      this.#interim++;
       this.#state = State.Status;
       this.#sectionBytes = 0;
       this.#fields = [];
@@ -501,6 +539,8 @@ export class HTTPResponseParser {
       length = 0;
     } else if (codings !== undefined && codings.length > 0) {
       bodyMode = "chunked";
+      // Both framings: a smuggling attempt or a broken server (RFC 9112 6.3).
+      if (contentLength !== undefined) persistent = false;
     } else if (contentLength !== undefined) {
       length = Number(contentLength);
       if (!Number.isSafeInteger(length)) {

@@ -177,3 +177,56 @@ Deno.test("Unsolicited bytes on an idle pooled connection close it", () => {
   agent.request("GET", "http://example.com/");
   assert.equal(memory.tcpClients.length, 2);
 });
+
+Deno.test("A response with both Content-Length and chunked is read as chunked, then closed", () => {
+  const memory = new MemoryReactorClock();
+  const agent = new Agent(memory, { pool: true });
+  let body: string | undefined;
+  agent.request("GET", "http://example.com/").addCallback(readBody).addCallback((b) => {
+    body = text(b);
+  });
+  const { transport, protocol } = connectLast(memory);
+  protocol.dataReceived(
+    encoder.encode(
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n" +
+        "Connection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    ),
+  );
+  // Not back in the pool: RFC 9112 section 6.3 says close it.
+  assert.equal(transport.disconnecting, true);
+  transport.loseConnection();
+  assert.equal(body, "abc");
+  agent.request("GET", "http://example.com/again");
+  assert.equal(memory.tcpClients.length, 2, "the second request opens a new connection");
+});
+
+Deno.test(
+  "An endless stream of 100 Continue fails the request with a ParseError",
+  bounded(() =>
+    withRawServer(async (conn) => {
+      await readRequest(conn);
+      const interim = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n".repeat(50));
+      // Without end: the client closes once it has had enough.
+      for (;;) await write(conn, interim);
+    }, async (server) => {
+      const e = await rejection(new Agent().request("GET", `${server.url}/`));
+      assert.ok(e instanceof ResponseFailed);
+      assert.ok(e.reasons[0].value instanceof ParseError);
+      assert.match(e.message, /More than 100 interim \(1xx\) responses/);
+    })
+  ),
+);
+
+Deno.test(
+  "A 100 Continue followed by an empty line, as aiohttp sends it, is read",
+  bounded(() =>
+    withRawServer(async (conn) => {
+      await readRequest(conn);
+      await write(conn, "HTTP/1.1 100 Continue\r\n\r\n\r\n");
+      await write(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+      await readUntilEOF(conn);
+    }, async (server) => {
+      assert.equal(text(await getPage(`${server.url}/`)), "ok");
+    })
+  ),
+);
