@@ -232,6 +232,59 @@ export class PartialDownloadError extends ResponseFailed {
 }
 
 /**
+ * What {@linkcode readBody} (and so `getPage`) fails with when a body is
+ * larger than its `maxSize`: as soon as the body passes the limit, or at
+ * once when its `Content-Length` says it will. Its connection is closed, so
+ * nothing more of the body is read. Its `reasons` are empty: nothing else
+ * went wrong.
+ *
+ * Twisted has no such limit; this is torsion's own.
+ *
+ * @example Refusing a page over 1 MiB
+ * ```ts ignore
+ * import { BodyTooLargeError, getPage } from "@torsion/torsion/protocols";
+ *
+ * try {
+ *   await getPage("http://127.0.0.1:8080/huge", { maxSize: 2 ** 20 });
+ * } catch (e) {
+ *   if (e instanceof BodyTooLargeError) console.log(`over ${e.maxSize} bytes`);
+ * }
+ * ```
+ */
+export class BodyTooLargeError extends ResponseFailed {
+  /** The limit that was passed, in bytes. */
+  readonly maxSize: number;
+  /**
+   * How many bytes were known of when the read stopped: those received, or
+   * the declared `Content-Length` when that alone was over the limit.
+   */
+  readonly size: number;
+  /** The status code of the response. */
+  readonly status: number;
+
+  /**
+   * Makes the error.
+   *
+   * @param response The response whose body was too large.
+   * @param maxSize The limit, in bytes.
+   * @param size The bytes received, or the declared length.
+   */
+  constructor(response: Response, maxSize: number, size: number) {
+    super(
+      [],
+      response,
+      `The body of the ${response.code} response is larger than maxSize (${maxSize} bytes): ${
+        size === response.length ? "its Content-Length is" : "received"
+      } ${size} bytes`,
+    );
+    this.name = "BodyTooLargeError";
+    this.maxSize = maxSize;
+    this.size = size;
+    this.status = response.code;
+  }
+}
+
+/**
  * A connection could not take a request: it is busy with another one, or
  * closed. A pool retries an idempotent request once after this error.
  *

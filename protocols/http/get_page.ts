@@ -11,7 +11,7 @@ import { Agent, type AgentLike, type HTTPClientReactor } from "./agent.ts";
 import { ResponseFailed } from "./errors.ts";
 import type { HeadersLike } from "./headers.ts";
 import { HTTPError, PageRedirect } from "./http_error.ts";
-import { readBody } from "./read_body.ts";
+import { checkMaxSize, readBody } from "./read_body.ts";
 import { RedirectAgent } from "./redirect_agent.ts";
 import type { Response } from "./response.ts";
 
@@ -33,6 +33,12 @@ export interface GetPageOptions {
   followRedirect?: boolean;
   /** How many redirects to follow (default 20). */
   redirectLimit?: number;
+  /**
+   * The most bytes the page may have (the body of an error status too):
+   * past it, the page fails with {@linkcode BodyTooLargeError} and the
+   * connection is closed. No limit by default.
+   */
+  maxSize?: number;
   /**
    * The agent to use, with its pool; by default a new agent without a
    * persistent pool, so nothing stays open after the page.
@@ -58,21 +64,25 @@ export interface GetPageOptions {
  * and fails with `TimeoutError`. Other failures are the agent's
  * ({@linkcode ResponseFailed}, {@linkcode ResponseNeverReceived},
  * `ConnectionRefusedError`...) and {@linkcode PartialDownloadError} for a
- * body cut short. Cancelling the Deferred closes the connection.
+ * body cut short. With `maxSize`, a larger body fails with
+ * {@linkcode BodyTooLargeError} and its connection is closed; the body is
+ * gathered into one growing buffer, so a page costs about its size in
+ * memory however it was chunked. Cancelling the Deferred closes the
+ * connection.
  *
  * Without an `agent`, the connection closes after the response, and the
  * Deferred fires once it has: a script can simply exit, and a test leaks
  * nothing.
  *
  * Divergences from Twisted's `getPage`: no factory or cookie options; the
- * options are those above; `HTTPError` replaces `twisted.web.error.Error`;
+ * options are those above (`maxSize` is torsion's own); `HTTPError` replaces `twisted.web.error.Error`;
  * the redirect errors of `RedirectAgent` come out unwrapped.
  *
  * @param url The URL of the page.
- * @param options The method, headers, body, timeout, redirect policy and agent.
+ * @param options The method, headers, body, timeout, redirect policy, size limit and agent.
  * @returns A Deferred of the page's bytes.
  * @throws {TypeError} For an invalid method, URL or header.
- * @throws {RangeError} For a negative or non-numeric timeout.
+ * @throws {RangeError} For a negative or non-numeric timeout or maxSize.
  *
  * @example Fetching a page
  * ```ts ignore
@@ -87,6 +97,7 @@ export function getPage(url: string | URL, options: GetPageOptions = {}): Deferr
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
     throw new RangeError(`Timeout must be a number of seconds, 0 or more, not ${timeout}`);
   }
+  const maxSize = checkMaxSize(options.maxSize);
   const method = options.method ?? "GET";
   const given = options.agent;
   const reactor = options.reactor ?? (given instanceof Agent ? given.reactor : defaultReactor);
@@ -106,7 +117,7 @@ export function getPage(url: string | URL, options: GetPageOptions = {}): Deferr
       return failure;
     })
     .addCallback((response: Response) =>
-      readBody(response).addCallback((body): Uint8Array => {
+      readBody(response, { maxSize }).addCallback((body): Uint8Array => {
         const code = response.code;
         if (code >= 400) throw new HTTPError(code, response.phrase, body, response);
         if (!followRedirect && [301, 302, 303, 307, 308].includes(code)) {

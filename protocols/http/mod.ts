@@ -25,6 +25,7 @@
 export { Headers, type HeadersLike } from "./headers.ts";
 export { BadResponseVersion, ParseError } from "./parse_error.ts";
 export {
+  BodyTooLargeError,
   DataLoss,
   PartialDownloadError,
   PotentialDataLoss,
@@ -47,7 +48,7 @@ export {
   type ResponseBodyProtocol,
   type ResponseOptions,
 } from "./response.ts";
-export { readBody } from "./read_body.ts";
+export { readBody, type ReadBodyOptions } from "./read_body.ts";
 export { HTTPConnectionPool } from "./connection_pool.ts";
 export { Agent, type AgentLike, type AgentOptions, type HTTPClientReactor } from "./agent.ts";
 export { RedirectAgent } from "./redirect_agent.ts";

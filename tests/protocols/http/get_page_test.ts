@@ -1,7 +1,7 @@
 // getPage(): a body in one call, status errors, redirects not followed, timeouts.
 import assert from "node:assert/strict";
 import { TimeoutError } from "../../../defer/mod.ts";
-import { getPage, HTTPError, PageRedirect } from "../../../protocols/mod.ts";
+import { BodyTooLargeError, getPage, HTTPError, PageRedirect } from "../../../protocols/mod.ts";
 import {
   bounded,
   readRequest,
@@ -92,4 +92,39 @@ Deno.test(
       assert.equal(text(e.body), "see there");
     })
   ),
+);
+
+Deno.test(
+  "getPage() with maxSize fails with BodyTooLargeError past it, error pages included",
+  bounded(() => {
+    let cancelled = Promise.withResolvers<true>();
+    return withServer((request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/small") return new Response("small page");
+      if (path === "/big-404") return new Response("x".repeat(5000), { status: 404 });
+      cancelled = Promise.withResolvers<true>();
+      const piece = new Uint8Array(1024).fill(0x7a);
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            controller.enqueue(piece);
+          },
+          cancel() {
+            cancelled.resolve(true);
+          },
+        }),
+      );
+    }, async (base) => {
+      assert.equal(text(await getPage(`${base}/small`, { maxSize: 10 })), "small page");
+      const big = await rejection(getPage(`${base}/big-404`, { maxSize: 4096 }));
+      assert.ok(big instanceof BodyTooLargeError, String(big));
+      assert.equal(big.status, 404);
+      assert.equal(big.size, 5000);
+      const endless = await rejection(getPage(`${base}/endless`, { maxSize: 64 * 1024 }));
+      assert.ok(endless instanceof BodyTooLargeError, String(endless));
+      assert.ok(endless.size > 64 * 1024);
+      // The connection was closed, so the server stopped streaming.
+      assert.equal(await cancelled.promise, true);
+    });
+  }),
 );
