@@ -39,7 +39,8 @@ import type { Address, FactoryLike, ListeningPort } from "./reactor/interfaces.t
 import { Logger, type LogLevel, setLogLevel } from "./reactor/log.ts";
 import { ChatFactory } from "./protocols/chat.ts";
 import { Factory } from "./protocols/factory.ts";
-import { getPage, HTTPError } from "./protocols/http_client.ts";
+import { getPage } from "./protocols/http/get_page.ts";
+import { HTTPError } from "./protocols/http/http_error.ts";
 import { ProxyFactory } from "./protocols/portforward.ts";
 import { Chargen, Daytime, Discard, Echo, QOTD } from "./protocols/wire.ts";
 

@@ -106,6 +106,7 @@ export {
   type AgentLike,
   type AgentOptions,
   BadResponseVersion,
+  BodyTooLargeError,
   type ClientRequest,
   DataLoss,
   getPage,
@@ -121,6 +122,7 @@ export {
   PartialDownloadError,
   PotentialDataLoss,
   readBody,
+  type ReadBodyOptions,
   RedirectAgent,
   RedirectWithNoLocation,
   RequestNotSent,
@@ -132,7 +134,7 @@ export {
   ResponseNeverReceived,
   type ResponseOptions,
   SchemeNotSupported,
-} from "./http_client.ts";
+} from "./http/mod.ts";
 export { ChatFactory, ChatProtocol } from "./chat.ts";
 export {
   Proxy,
