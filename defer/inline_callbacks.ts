@@ -1,4 +1,4 @@
-import { _isThenable, _NO_RESULT, _takeResult, _waitOn, Deferred } from "./deferred.ts";
+import { _fire, _isThenable, _NO_RESULT, _takeResult, _waitOn, Deferred } from "./deferred.ts";
 import { Failure } from "./failure.ts";
 import { NotACoroutineError } from "./errors.ts";
 
@@ -36,13 +36,13 @@ function settle(status: Status, result: unknown, failed: boolean): void {
   const d = status.deferred;
   if (d.called) return; // cancelled while the generator was running
   if (failed) {
-    d.errback(result);
+    _fire(d, result); // always a Failure here
   } else if (result instanceof Deferred) {
     _waitOn(d, result);
   } else if (_isThenable(result)) {
     _waitOn(d, Deferred.fromPromise(result));
   } else {
-    d.callback(result);
+    _fire(d, result);
   }
 }
 

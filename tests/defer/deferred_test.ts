@@ -3,6 +3,7 @@ import {
   AlreadyCalledError,
   CancelledError,
   Deferred,
+  DeferredList,
   type DelayedCall,
   fail,
   Failure,
@@ -1092,6 +1093,52 @@ Deno.test("Deferred.toString() describes the state", () => {
   f.addErrback(() => null);
   const outer = succeed(1).addCallback(() => new Deferred());
   assert.equal(String(outer), "Deferred { waiting on another Deferred }");
+});
+
+Deno.test("Deferred.callback, errback and cancel work unbound, like bound methods", async (t) => {
+  await t.step("callback passed to callLater fires the Deferred", () => {
+    const clock = new FakeClock();
+    const d = new Deferred<number>();
+    clock.callLater(0, d.callback, 7);
+    clock.advance(0);
+    assert.equal(successOf(d), 7);
+  });
+  await t.step("errback passed to callLater fails it", () => {
+    const clock = new FakeClock();
+    const d = new Deferred<number>();
+    clock.callLater(1, d.errback, new RangeError("late"));
+    clock.advance(1);
+    const f = failureOf(d);
+    assert.ok(f.value instanceof RangeError);
+  });
+  await t.step("cancel taken off the Deferred cancels it", () => {
+    const d = new Deferred<number>();
+    const { cancel } = d;
+    cancel();
+    assert.ok(failureOf(d).check(CancelledError));
+  });
+  await t.step("each is the same function every time it is read", () => {
+    const d = new Deferred<number>();
+    assert.equal(d.callback, d.callback);
+    assert.equal(d.errback, d.errback);
+    assert.equal(d.cancel, d.cancel);
+    assert.notEqual(d.callback, new Deferred<number>().callback);
+  });
+  await t.step("an unbound callback still refuses a second result", () => {
+    const d = new Deferred<number>();
+    const fire = d.callback;
+    fire(1);
+    assert.throws(() => fire(2), AlreadyCalledError);
+  });
+  await t.step("a DeferredList's unbound cancel cancels its inputs", () => {
+    const input = new Deferred<number>();
+    const list = new DeferredList([input], { consumeErrors: true });
+    const cancel = list.cancel;
+    cancel();
+    const [[succeeded, failure]] = successOf(list);
+    assert.equal(succeeded, false);
+    assert.ok(failure instanceof Failure && failure.check(CancelledError));
+  });
 });
 
 // ---------------------------------------------------------------------------
