@@ -71,8 +71,10 @@ function drive(
     let yielded = step.value;
     if (!(yielded instanceof Deferred)) {
       if (!_isThenable(yielded)) {
-        value = yielded;
-        failed = false;
+        // A yielded Failure is thrown back in, as Twisted does; anything
+        // else comes straight back.
+        failed = yielded instanceof Failure;
+        value = failed ? (yielded as Failure).value : yielded;
         continue;
       }
       yielded = Deferred.fromPromise(yielded);
@@ -141,7 +143,9 @@ function start<R>(gen: Generator<unknown, R, unknown>): Deferred<Awaited<R>> {
  * `finally`.
  *
  * Use `const x = yield* d` for a result typed as `d`'s; a plain `yield d`
- * gives `unknown`. Yielding anything else gives it straight back.
+ * gives `unknown`. Yielding a {@linkcode Failure} throws its original value
+ * at the `yield`, as Twisted does; yielding anything else gives it straight
+ * back.
  *
  * Divergences from Twisted: `return value` replaces `returnValue(value)`;
  * returning a Deferred or PromiseLike adopts its result, as `async` functions
