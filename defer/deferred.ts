@@ -15,12 +15,15 @@ import type { ReactorTime } from "./time.ts";
  */
 export type CallbackResult<R> = R | PromiseLike<R> | Failure;
 
-/** Extra arguments for {@linkcode Deferred.addCallbacks}. */
+/**
+ * Extra arguments for {@linkcode Deferred.addCallbacks}. `null` means none,
+ * as Python's `None` does in Twisted.
+ */
 export interface AddCallbacksOptions<CA extends unknown[], EA extends unknown[]> {
   /** Passed to the callback after the result. */
-  callbackArgs?: CA;
+  callbackArgs?: CA | null;
   /** Passed to the errback after the failure. */
-  errbackArgs?: EA;
+  errbackArgs?: EA | null;
 }
 
 // Markers stored in place of a callback. CONTINUE hands the result to a
@@ -214,7 +217,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    *
    * @param callback Runs on success; `null` passes the result through.
    * @param errback Runs on failure; `null` or omitted passes it through.
-   * @param options Extra arguments for each.
+   * @param options Extra arguments for each (`null` or omitted: none).
    * @returns This Deferred, re-typed to the new result.
    */
   addCallbacks<R = T, E = never, CA extends unknown[] = [], EA extends unknown[] = []>(
@@ -226,9 +229,9 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     const ea = options?.errbackArgs;
     return this.#add(
       callback,
-      ca !== undefined && ca.length > 0 ? ca : undefined,
+      ca != null && ca.length > 0 ? ca : undefined,
       errback ?? null,
-      ea !== undefined && ea.length > 0 ? ea : undefined,
+      ea != null && ea.length > 0 ? ea : undefined,
     );
   }
 
@@ -469,10 +472,61 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     return d;
   }
 
-  /** A short description of the state, for logs. */
+  /**
+   * A short description of the state, for logs: `Deferred { waiting for a
+   * result }`, `Deferred { result: 5 }`, `Deferred { failed: [Failure
+   * RangeError: no] }`. A Deferred waiting on another says what that one is
+   * doing, nested: `Deferred { waiting on Deferred { waiting for a result }
+   * }`, also when it was given to another's `chainDeferred()` and waits to
+   * be fired by it, as in Twisted; past three levels, `Deferred { waiting on a chain of 7 Deferreds,
+   * the last: Deferred { waiting for a result } }`. Twisted's repr names the
+   * Deferred waited on by its memory address, which JavaScript does not
+   * have; its state is what one looks for there.
+   *
+   * `console.log(d)` and `Deno.inspect(d)` (and Node's `util.inspect`) show
+   * the same.
+   *
+   * @returns The description.
+   */
   toString(): string {
+    let d = this as Deferred<unknown>;
+    const chain = new Set<Deferred<unknown>>(); // a cycle of waits must end
+    // A Deferred waits on another when a callback returned that one, or
+    // when it was given to that one's chainDeferred() and is not fired yet.
+    for (;;) {
+      const on = d.#waiting || !d.#called ? d.#chainedTo : null;
+      if (on === null || chain.has(d)) break;
+      chain.add(d);
+      d = on;
+    }
+    const last = chain.has(d) ? "Deferred { waiting on one of the above: a cycle }" : d.#state();
+    if (chain.size > 3) {
+      return `Deferred { waiting on a chain of ${chain.size} Deferreds, the last: ${last} }`;
+    }
+    return "Deferred { waiting on ".repeat(chain.size) + last + " }".repeat(chain.size);
+  }
+
+  /**
+   * What `Deno.inspect` and `console.log` show: {@linkcode Deferred.toString}.
+   *
+   * @returns The description.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /**
+   * What Node's `util.inspect` and `console.log` show:
+   * {@linkcode Deferred.toString}.
+   *
+   * @returns The description.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  #state(): string {
     if (!this.#called) return "Deferred { waiting for a result }";
-    if (this.#waiting) return "Deferred { waiting on another Deferred }";
     if (this.#result instanceof Failure) return `Deferred { failed: ${this.#result} }`;
     return `Deferred { result: ${String(this.#result)} }`;
   }
