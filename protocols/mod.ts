@@ -61,7 +61,7 @@ export type {
 
 // Protocols and factories.
 export { Protocol } from "./protocol.ts";
-export { ClientFactory, Factory, ServerFactory } from "./factory.ts";
+export { ClientFactory, Factory, type ProtocolMaker, ServerFactory } from "./factory.ts";
 export { ReconnectingClientFactory } from "./reconnecting_client_factory.ts";
 export { ClientCreator, type TCPClientReactor } from "./client_creator.ts";
 export type { ConnectTCPOptions } from "../reactor/tcp.ts";

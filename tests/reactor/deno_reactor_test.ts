@@ -438,3 +438,16 @@ Deno.test("Deferred.addTimeout() on the real reactor cancels its timer when the 
   assert.equal(await quick, "in time");
   assert.equal(defaultReactor.getDelayedCalls().length, 0);
 });
+
+Deno.test("DenoReactor.callLater(0, d.callback, value) fires the Deferred, as in Twisted", async () => {
+  const reactor = new DenoReactor();
+  const d = new Deferred<string>();
+  let seen: unknown;
+  d.addCallback((value) => {
+    seen = value;
+    reactor.stop();
+  });
+  reactor.callLater(0, d.callback, "fired");
+  await runReactor(reactor);
+  assert.equal(seen, "fired");
+});
