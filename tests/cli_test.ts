@@ -1,8 +1,10 @@
-// The runner, run as users run it: `deno run -A cli.ts ...` in a subprocess,
-// talked to over sockets, stopped with SIGINT.
+// The runner, run as users run it: `deno run -A cli.ts ...` (or `deno task
+// start`, in a process group of its own) in a subprocess, talked to over
+// sockets, stopped with SIGINT.
 import assert from "node:assert/strict";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -14,21 +16,22 @@ class Runner {
   #text = "";
   #timer: ReturnType<typeof setTimeout>;
 
-  constructor(args: string[], timeoutMs = 30_000) {
+  /**
+   * With `task`, runs `deno task start ARGS` instead, as the README says,
+   * in a session and process group of its own, which `interrupt()` signals
+   * as a whole, as a terminal does on Ctrl-C.
+   */
+  constructor(args: string[], timeoutMs = 30_000, readonly task = false) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", CLI, ...args],
+      args: task ? ["task", "start", ...args] : ["run", "--allow-all", CLI, ...args],
+      cwd: ROOT,
+      detached: task,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },
     }).spawn();
-    this.#timer = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, timeoutMs);
+    this.#timer = setTimeout(() => this.#signal("SIGKILL"), timeoutMs);
     this.#stdout = this.child.stdout.getReader();
     this.stderr = new Response(this.child.stderr).text();
   }
@@ -71,10 +74,19 @@ class Runner {
     return { code: status.code, stdout, stderr: await this.stderr };
   }
 
-  /** Sends SIGINT and waits for the exit. */
+  /** Sends SIGINT (to the process group, for a task) and waits for the exit. */
   interrupt(): Promise<{ code: number; stdout: string; stderr: string }> {
-    this.child.kill("SIGINT");
+    this.#signal("SIGINT");
     return this.finish();
+  }
+
+  #signal(signal: Deno.Signal): void {
+    try {
+      if (this.task) Deno.kill(-this.child.pid, signal);
+      else this.child.kill(signal);
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -270,6 +282,34 @@ Deno.test("cli start: chat and echo, and how to connect", async () => {
   await user.closed;
   assert.equal(code, 0);
   assert.match(user.text, /Goodbye!\r\n$/);
+});
+
+Deno.test("cli start under `deno task`: Ctrl-C to the process group says goodbye, exit 0", async () => {
+  // The terminal signals the whole group and `deno task` forwards the
+  // signal again: the runner must take both as one Ctrl-C. The two arrive in
+  // either order and close together, so try a few times.
+  for (let round = 1; round <= 5; round++) {
+    const runner = new Runner(
+      ["--chat", "tcp:0:interface=127.0.0.1", "--echo", "tcp:0:interface=127.0.0.1"],
+      30_000,
+      true,
+    );
+    const port = await runner.port("chat");
+    await runner.waitFor(/Press Ctrl-C to stop/);
+    const alice = await Client.open(port);
+    const bob = await Client.open(port);
+    await bob.waitFor("Welcome");
+    // Lines end in a bare LF, as `nc` sends them on Linux.
+    await alice.send("/nick alice\nhello from nc\n");
+    await bob.waitFor("<alice> hello from nc\r\n");
+    const { code, stderr } = await runner.interrupt();
+    await Promise.all([alice.closed, bob.closed]);
+    assert.equal(code, 0, `round ${round}: ${stderr}`);
+    for (const user of [alice, bob]) {
+      assert.match(user.text, /The server is shutting down\. Goodbye!\r\n$/, `round ${round}`);
+    }
+    assert.match(stderr, /said goodbye to 2 users[^]*runner: stopped/);
+  }
 });
 
 Deno.test("cli get: prints the page, and fails with 1 for an HTTP error", async () => {
