@@ -2,6 +2,8 @@
 // start`, in a process group of its own) in a subprocess, talked to over
 // sockets, stopped with SIGINT.
 import assert from "node:assert/strict";
+import { main, type RunnerIO } from "../cli.ts";
+import config from "../deno.json" with { type: "json" };
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -327,7 +329,8 @@ Deno.test("cli get: prints the page, and fails with 1 for an HTTP error", async 
     assert.equal(ok.stdout, "the page body\n");
     const missing = await new Runner(["get", `${base}/missing`]).finish();
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /404/);
+    // Said once: not "404 HTTP 404 Not Found".
+    assert.equal(missing.stderr, `get: ${base}/missing: HTTP 404 Not Found\n`);
     assert.equal(missing.stdout, "");
   } finally {
     await server.shutdown();
@@ -348,6 +351,64 @@ Deno.test("cli --help, for the runner and for each plugin", async () => {
   assert.match(chat.stdout, /--listen ENDPOINT/);
 });
 
+/** Runs `main(args)` in this process, collecting what it prints. */
+async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io: RunnerIO = {
+    stdout: (text) => (stdout += typeof text === "string" ? text : decoder.decode(text)),
+    stderr: (text) => (stderr += `${text}\n`),
+  };
+  const code = await main(args, { io });
+  return { code, stdout, stderr };
+}
+
+const PLUGIN_NAMES = [
+  "echo",
+  "discard",
+  "chargen",
+  "daytime",
+  "qotd",
+  "chat",
+  "portforward",
+  "get",
+  "start",
+];
+
+Deno.test("cli: -h, --help and --version, for the runner and every plugin", async (t) => {
+  const version = `torsion ${config.version}\n`;
+  await t.step("the runner", async () => {
+    for (const flag of ["-h", "--help"]) {
+      const { code, stdout, stderr } = await runMain([flag]);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /^Usage: cli\.ts /);
+      assert.match(stdout, /-h, --help +this text\n {2}--version /);
+    }
+    assert.deepEqual(await runMain(["--version"]), { code: 0, stdout: version, stderr: "" });
+    // After the runner's own option too.
+    assert.equal((await runMain(["--log-level", "warn", "--version"])).stdout, version);
+  });
+  for (const name of PLUGIN_NAMES) {
+    await t.step(name, async () => {
+      for (const flag of ["-h", "--help"]) {
+        const { code, stdout, stderr } = await runMain([name, flag]);
+        assert.equal(code, 0, stderr);
+        assert.match(stdout, new RegExp(`^Usage: cli\\.ts ${name} `));
+      }
+      assert.deepEqual(await runMain([name, "--version"]), {
+        code: 0,
+        stdout: version,
+        stderr: "",
+      });
+    });
+  }
+  await t.step("as a subprocess, which prints and exits 0", async () => {
+    const { code, stdout } = await new Runner(["--version"]).finish();
+    assert.equal(code, 0);
+    assert.equal(stdout, version);
+  });
+});
+
 Deno.test("cli: bad input exits 2 with the reason and a hint", async (t) => {
   const cases: [string[], RegExp][] = [
     [[], /No plugin given/],
@@ -362,6 +423,12 @@ Deno.test("cli: bad input exits 2 with the reason and a hint", async (t) => {
     [["get"], /A URL is required/],
     [["get", "not a url"], /Not a URL/],
     [["get", "http://x/", "--timeout", "soon"], /--timeout must be a number/],
+    [["get", "ftp://example.com/file"], /Unsupported scheme ftp: in ftp:\/\/example\.com\/file/],
+    [["get", "file:///etc/passwd"], /Unsupported scheme file:/],
+    [["get", "-x", "http://x/"], /Unknown option -x/],
+    [["echo", "-p", "8007"], /Unknown option -p/],
+    [["--help=yes"], /Unknown option --help=yes/],
+    [["echo", "--version=1"], /--version takes no value/],
     [["--log-level", "loud", "echo"], /Unknown log level loud/],
   ];
   for (const [args, message] of cases) {
