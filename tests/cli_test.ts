@@ -456,3 +456,14 @@ Deno.test("cli: a port in use exits 1 with the reason", async () => {
     listener.close();
   }
 });
+
+Deno.test("cli: every runner command in the README is accepted as written", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const commands = [...readme.matchAll(/cli\.ts ([a-z]+(?: [^\s#`|]+)*)/g)].map((m) => m[1]);
+  assert.ok(commands.length >= 10, `only ${commands.length} commands found`);
+  for (const command of commands) {
+    // --help after the rest: every option is parsed and checked, nothing runs.
+    const { code, stderr } = await runMain([...command.split(" "), "--help"]);
+    assert.equal(code, 0, `cli.ts ${command}: ${stderr}`);
+  }
+});
