@@ -15,9 +15,11 @@
  *
  * Plugins: `echo`, `discard`, `chargen`, `daytime`, `qotd`, `chat`,
  * `portforward`, `get`, and `start`. Each prints `NAME listening on ADDRESS`
- * once bound, so `--listen tcp:0` is usable from scripts. Exit codes: 0
+ * once bound, so `--listen tcp:0` is usable from scripts. The runner and
+ * every plugin take `-h`/`--help` (usage) and `--version`. Exit codes: 0
  * after a graceful shutdown, 1 when a service fails (a port in use, a page
- * that cannot be fetched), 2 for bad command-line input.
+ * that cannot be fetched), 2 for bad command-line input (an unknown option,
+ * a URL that is not `http:` or `https:`).
  *
  * Divergences from `twist`: options follow the plugin name only (`twist`
  * takes its own before it); `--log-level` is the one runner option, and logs
@@ -40,9 +42,12 @@ import { Logger, type LogLevel, setLogLevel } from "./reactor/log.ts";
 import { ChatFactory } from "./protocols/chat.ts";
 import { Factory } from "./protocols/factory.ts";
 import { getPage } from "./protocols/http/get_page.ts";
-import { HTTPError } from "./protocols/http/http_error.ts";
 import { ProxyFactory } from "./protocols/portforward.ts";
 import { Chargen, Daytime, Discard, Echo, QOTD } from "./protocols/wire.ts";
+import config from "./deno.json" with { type: "json" };
+
+/** What `--version` prints. */
+const VERSION = `torsion ${config.version}`;
 
 /** Where the runner writes: its own output and its errors. */
 export interface RunnerIO {
@@ -209,21 +214,22 @@ const PLUGINS: Record<string, Plugin> = {
         );
       }
       const url = parsed.positional[0];
+      let scheme: string;
       try {
-        new URL(url);
+        scheme = new URL(url).protocol;
       } catch {
         throw new UsageError(`Not a URL: ${url}`, "get");
+      }
+      if (scheme !== "http:" && scheme !== "https:") {
+        throw new UsageError(`Unsupported scheme ${scheme} in ${url}: use http: or https:`, "get");
       }
       const timeout = seconds(last(parsed, "timeout") ?? "30", "--timeout", "get");
       try {
         io.stdout(await getPage(url, { timeout }));
         return 0;
       } catch (error) {
-        if (error instanceof HTTPError) {
-          io.stderr(`get: ${url}: ${error.status} ${error.message}`);
-        } else {
-          io.stderr(`get: ${url}: ${error instanceof Error ? error.message : String(error)}`);
-        }
+        // An HTTPError's message already says "HTTP 404 Not Found".
+        io.stderr(`get: ${url}: ${error instanceof Error ? error.message : String(error)}`);
         return 1;
       }
     },
@@ -273,13 +279,20 @@ function parse(plugin: string, spec: Plugin, args: string[]): Parsed {
       positional.push(...args.slice(i + 1));
       break;
     }
-    if (!arg.startsWith("--") || arg === "--") {
+    if (arg === "-h") {
+      options.set("help", [""]);
+      continue;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
       positional.push(arg);
       continue;
     }
+    if (!arg.startsWith("--")) throw new UsageError(`Unknown option ${arg}`, plugin);
     const eq = arg.indexOf("=");
     const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const option = name === "help" ? { value: false, help: "" } : spec.options[name];
+    const option = name === "help" || name === "version"
+      ? { value: false, help: "" }
+      : spec.options[name];
     if (option === undefined) throw new UsageError(`Unknown option --${name}`, plugin);
     let value: string;
     if (option.value) {
@@ -321,7 +334,8 @@ export function usage(plugin?: string): string {
       "",
       "Options:",
       "  --log-level LEVEL  debug, info (default), warn or error",
-      "  --help             this text",
+      "  -h, --help         this text",
+      "  --version          the version of torsion",
     ].join("\n");
   }
   const spec = PLUGINS[plugin];
@@ -336,7 +350,7 @@ export function usage(plugin?: string): string {
     `--${name}${o.value ? ` ${o.meta ?? "VALUE"}` : ""}`,
     o.help,
   ]);
-  entries.push(["--help", "this text"]);
+  entries.push(["-h, --help", "this text"], ["--version", "the version of torsion"]);
   const width = Math.max(...entries.map(([left]) => left.length));
   for (const [left, help] of entries) lines.push(`  ${left.padEnd(width)}  ${help}`);
   return lines.join("\n");
@@ -409,10 +423,14 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
   let plugin: string | undefined;
   try {
     let rest = args;
-    while (rest.length > 0 && rest[0].startsWith("--")) {
+    while (rest.length > 0 && rest[0].startsWith("-")) {
       const [first, ...more] = rest;
-      if (first === "--help") {
+      if (first === "--help" || first === "-h") {
         io.stdout(`${usage()}\n`);
+        return 0;
+      }
+      if (first === "--version") {
+        io.stdout(`${VERSION}\n`);
         return 0;
       }
       const match = /^--log-level(?:=(.*))?$/.exec(first);
@@ -436,6 +454,10 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     const parsed = parse(plugin, spec, rest.slice(1));
     if (parsed.options.has("help")) {
       io.stdout(`${usage(plugin)}\n`);
+      return 0;
+    }
+    if (parsed.options.has("version")) {
+      io.stdout(`${VERSION}\n`);
       return 0;
     }
     if (spec.run !== undefined) return await spec.run(parsed, reactor, io);

@@ -184,3 +184,23 @@ Deno.test("examples: the downstream test passes under deno test", async () => {
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /4 passed/);
 });
+
+Deno.test("examples: each file's header says how to run that very file", async () => {
+  for await (const entry of Deno.readDir(EXAMPLES)) {
+    if (!entry.name.endsWith(".ts")) continue;
+    const text = await Deno.readTextFile(`${EXAMPLES}${entry.name}`);
+    const header = text.slice(0, text.search(/^(?!\/\/)/m));
+    const commands = [...header.matchAll(/deno (?:run -A|test) ([\w./-]+)/g)].map((m) => m[1]);
+    assert.ok(commands.length > 0, `${entry.name}: no command in its header`);
+    for (const path of commands) {
+      assert.equal(path, `examples/${entry.name}`, entry.name);
+    }
+  }
+});
+
+Deno.test("examples: the defer tour runs as its header says, and stops by itself", async () => {
+  const tour = await run("defer_tour.ts");
+  assert.equal(tour.code, 0, tour.stderr);
+  assert.match(tour.stdout, /slow job cancelled by its 0\.4 s timeout\n/);
+  assert.match(tour.stdout, /done after \d+ ticks/);
+});
