@@ -13,6 +13,7 @@ import type { Failure } from "../defer/failure.ts";
 import { fail } from "../defer/helpers.ts";
 import type { DelayedCall, ReactorTime } from "../defer/time.ts";
 import {
+  _afterType,
   _bind,
   _flag,
   _integer,
@@ -28,6 +29,7 @@ import {
   NoProtocol,
   NotConnectingError,
 } from "./connection_errors.ts";
+import { HAProxyServerEndpoint } from "./haproxy_endpoint.ts";
 import type {
   Address,
   ClientFactoryLike,
@@ -845,7 +847,11 @@ function tcpServerOptions(
  * - `tcp6:PORT[:interface=ADDRESS][:backlog=N]`: IPv6, `::` by default;
  * - `unix:PATH[:mode=OCTAL][:backlog=N][:lockfile=0|1]` (also `address=`);
  * - `ssl:PORT:privateKey=KEY.pem[:certKey=CERT.pem][:interface=][:backlog=]`
- *   (`certKey` defaults to `privateKey`, a file holding both).
+ *   (`certKey` defaults to `privateKey`, a file holding both);
+ * - `haproxy:DESCRIPTION`: the server endpoint DESCRIPTION (`haproxy:tcp:8080`,
+ *   `haproxy:unix:/run/app.sock`) behind a PROXY protocol balancer: an
+ *   {@linkcode HAProxyServerEndpoint}, its header timeout on `reactor`'s
+ *   clock when it has one.
  *
  * Fields are separated by `:`; `\` escapes the next character, so
  * `unix:C\:\\sock` is the path `C:\sock`.
@@ -921,10 +927,23 @@ export function serverFromString(
         tcpServerOptions(description, bound),
       );
     }
+    case "haproxy": {
+      const wrapped = _afterType(description);
+      if (wrapped === "") {
+        throw new EndpointDescriptionError(description, "No endpoint to wrap after haproxy:");
+      }
+      if (_parseDescription(wrapped).type === "haproxy") {
+        throw new EndpointDescriptionError(description, "haproxy: cannot wrap haproxy:");
+      }
+      return new HAProxyServerEndpoint(
+        serverFromString(reactor, wrapped),
+        isReactorTime(reactor) ? { clock: reactor } : {},
+      );
+    }
     default:
       throw new EndpointDescriptionError(
         description,
-        `Unknown endpoint type ${parsed.type} (known: tcp, tcp6, unix, ssl)`,
+        `Unknown endpoint type ${parsed.type} (known: tcp, tcp6, unix, ssl, haproxy)`,
       );
   }
 }
