@@ -131,6 +131,17 @@ export class StreamPort<A extends Address> implements ListeningPort {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#stopping !== undefined || error instanceof Deno.errors.BadResource) return;
+        // The client reset the connection before it was accepted (HAProxy's
+        // health checks do): Deno's accept then fails asking for the peer's
+        // address. Only that connection is lost; accept the next at once.
+        if (
+          error instanceof Deno.errors.NotConnected ||
+          error instanceof Deno.errors.ConnectionReset ||
+          error instanceof Deno.errors.ConnectionAborted
+        ) {
+          logger.debug(`${_nameOf(this.#factory)} lost a connection before accepting it: ${error}`);
+          continue;
+        }
         // Out of file descriptors, say: log, pause, try again.
         logger.error(
           `${_nameOf(this.#factory)} on ${

@@ -3,7 +3,7 @@ import { Failure } from "../../defer/failure.ts";
 import { Clock } from "../../reactor/clock.ts";
 import { ConnectionDone } from "../../reactor/connection_errors.ts";
 import {
-  HAProxyProtocolWrapper,
+  type HAProxyProtocolWrapper,
   HAProxyWrappingFactory,
   type HAProxyWrappingFactoryOptions,
 } from "../../reactor/haproxy_wrapping_factory.ts";
