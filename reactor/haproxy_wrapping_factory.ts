@@ -64,7 +64,9 @@ function nameOf(value: unknown): string {
  * protocol at once, so `connectionMade` sees the balancer's address; here
  * `buildProtocol` and `connectionMade` see the client's. A connection whose
  * header is missing, malformed, oversized or late (see `timeout`) is closed
- * with an error logged (namespace `haproxy`), and no protocol is built.
+ * with an error logged (namespace `haproxy`), and no protocol is built; one
+ * that closes first is logged as a warning (at debug level if it sent
+ * nothing, as port probes and plain TCP health checks do).
  *
  * @example Serving a protocol that sees the real client
  * ```ts
@@ -183,6 +185,7 @@ export class HAProxyProtocolWrapper implements ProtocolLike, Transport {
   #parser: ProxyHeaderParser;
   #timer: DelayedCall | null = null;
   #disconnecting = false;
+  #received = false;
 
   /**
    * Makes the wrapper of one connection.
@@ -232,7 +235,8 @@ export class HAProxyProtocolWrapper implements ProtocolLike, Transport {
       this.wrappedProtocol!.dataReceived(data);
       return;
     }
-    if (this.#state !== "header") return;
+    if (this.#state !== "header" || data.length === 0) return;
+    this.#received = true;
     let result: ProxyHeaderResult | null;
     try {
       result = this.#parser.feed(data);
@@ -255,9 +259,12 @@ export class HAProxyProtocolWrapper implements ProtocolLike, Transport {
     this.#state = "lost";
     this.#cancelTimer();
     if (state === "header") {
-      logger.warn(
-        `Connection from ${this.#realPeer()} closed before its PROXY header was complete`,
-      );
+      // Nothing at all is what port probes and plain TCP health checks send.
+      const message = `Connection from ${this.#realPeer()} closed before ${
+        this.#received ? "its PROXY header was complete" : "sending a PROXY header"
+      }`;
+      if (this.#received) logger.warn(message);
+      else logger.debug(message);
     }
     const wrapped = this.wrappedProtocol;
     this.wrappedProtocol = null;

@@ -8,7 +8,7 @@ import {
   type HAProxyWrappingFactoryOptions,
 } from "../../reactor/haproxy_wrapping_factory.ts";
 import type { Address, FactoryLike, ProtocolLike, Transport } from "../../reactor/interfaces.ts";
-import { type LogEvent, setLogSink } from "../../reactor/log.ts";
+import { type LogEvent, setLogLevel, setLogSink } from "../../reactor/log.ts";
 import { StringTransport } from "../../testing/string_transport.ts";
 import { concat, splits, text, u16, v2 } from "./_proxy_headers.ts";
 
@@ -229,6 +229,19 @@ Deno.test("HAProxyWrappingFactory logs a connection closed before its header", (
     );
   } finally {
     restore();
+  }
+  const { wrapper: silent, events: quiet, restore: restore2 } = setUp();
+  const level = setLogLevel("debug");
+  try {
+    silent.dataReceived(new Uint8Array(0));
+    silent.connectionLost(new Failure(new ConnectionDone()));
+    assert.deepEqual(quiet.map((e) => [e.level, e.message]), [[
+      "debug",
+      "Connection from 127.0.0.1:50000 closed before sending a PROXY header",
+    ]]);
+  } finally {
+    setLogLevel(level);
+    restore2();
   }
 });
 
