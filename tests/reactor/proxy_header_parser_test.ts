@@ -45,6 +45,21 @@ Deno.test("ProxyHeaderParser refuses anything but a header at its first byte", (
   }
 });
 
+Deno.test("ProxyHeaderParser shows what was sent as escaped ASCII, at most 16 bytes", () => {
+  const cases: Array<[number[], string]> = [
+    [[0x16, 0x03, 0x01, 0x00, 0xff], String.raw`"\x16\x03\x01\x00\xff"`],
+    [[...text('G"\\\t\r\n')], String.raw`"G\"\\\t\r\n"`],
+    [[...text("GET /index.html HTTP/1.1")], '"GET /index.html "...'],
+  ];
+  for (const [bytes, shown] of cases) {
+    assert.throws(
+      () => new ProxyHeaderParser().feed(new Uint8Array(bytes)),
+      (error: unknown) =>
+        (error as Error).message === `Expected a PROXY protocol header, not ${shown}`,
+    );
+  }
+});
+
 Deno.test("ProxyHeaderParser limits version 2 headers to maxLength", () => {
   const block = new Uint8Array(300);
   assert.notEqual(new ProxyHeaderParser().feed(v2(0x20, 0, block)), null);
