@@ -182,7 +182,7 @@ export class HAProxyProtocolWrapper implements ProtocolLike, Transport {
   writeConnectionLost?: () => void;
 
   #state: State = "idle";
-  #parser: ProxyHeaderParser;
+  #parser: ProxyHeaderParser | null;
   #timer: DelayedCall | null = null;
   #disconnecting = false;
   #received = false;
@@ -239,7 +239,7 @@ export class HAProxyProtocolWrapper implements ProtocolLike, Transport {
     this.#received = true;
     let result: ProxyHeaderResult | null;
     try {
-      result = this.#parser.feed(data);
+      result = this.#parser!.feed(data);
     } catch (error) {
       if (!(error instanceof InvalidProxyHeader)) throw error;
       this.#drop(error);
@@ -273,6 +273,7 @@ export class HAProxyProtocolWrapper implements ProtocolLike, Transport {
 
   #connect({ info, rest }: ProxyHeaderResult): void {
     this.#cancelTimer();
+    this.#parser = null;
     this.proxyInfo = info;
     const { wrappedFactory } = this.factory;
     const peer = this.getPeer();
@@ -307,6 +308,7 @@ export class HAProxyProtocolWrapper implements ProtocolLike, Transport {
 
   #drop(error: Error): void {
     this.#state = "closing";
+    this.#parser = null;
     this.#cancelTimer();
     logger.error(`Dropping the connection from ${this.#realPeer()}: ${error.message}`);
     this.transport!.abortConnection();
