@@ -394,3 +394,19 @@ export function _dhParameters(description: string, path: string): void {
       `its ECDHE suites give forward secrecy (in ${JSON.stringify(description)})`,
   );
 }
+
+/**
+ * The text after a description's type, exactly as written (escapes kept):
+ * `tcp:8080:interface=127.0.0.1` for `haproxy:tcp:8080:interface=127.0.0.1`,
+ * so that a wrapping type can hand it on whole.
+ *
+ * @param description The description.
+ * @returns Everything after the first unescaped `:`, or `""` if none.
+ */
+export function _afterType(description: string): string {
+  for (let i = 0; i < description.length; i++) {
+    if (description[i] === "\\") i++;
+    else if (description[i] === ":") return description.slice(i + 1);
+  }
+  return "";
+}

@@ -13,6 +13,7 @@ import type { Failure } from "../defer/failure.ts";
 import { fail } from "../defer/helpers.ts";
 import type { DelayedCall, ReactorTime } from "../defer/time.ts";
 import {
+  _afterType,
   _bind,
   _certChain,
   _clientCertificate,
@@ -35,6 +36,7 @@ import {
   NoProtocol,
   NotConnectingError,
 } from "./connection_errors.ts";
+import { HAProxyServerEndpoint } from "./haproxy_endpoint.ts";
 import type {
   Address,
   ClientFactoryLike,
@@ -825,7 +827,11 @@ function tcpServerOptions(
  * - `ssl:PORT:privateKey=KEY.pem[:certKey=CERT.pem][:interface=][:backlog=]`
  *   `[:extraCertChain=CHAIN.pem]` (`certKey` defaults to `privateKey`, a file
  *   holding both; the chain file's certificates are sent after the
- *   server's).
+ *   server's);
+ * - `haproxy:DESCRIPTION`: the server endpoint DESCRIPTION (`haproxy:tcp:8080`,
+ *   `haproxy:unix:/run/app.sock`) behind a PROXY protocol balancer: an
+ *   {@linkcode HAProxyServerEndpoint}, its header timeout on `reactor`'s
+ *   clock when it has one.
  *
  * Keys of Twisted's that Deno's TLS cannot honour: `sslmethod=` is ignored
  * with a logged warning when it allows TLS 1.2 or later (`SSLv23_METHOD`,
@@ -917,10 +923,23 @@ export function serverFromString(
         tcpServerOptions(description, bound),
       );
     }
+    case "haproxy": {
+      const wrapped = _afterType(description);
+      if (wrapped === "") {
+        throw new EndpointDescriptionError(description, "No endpoint to wrap after haproxy:");
+      }
+      if (_parseDescription(wrapped).type === "haproxy") {
+        throw new EndpointDescriptionError(description, "haproxy: cannot wrap haproxy:");
+      }
+      return new HAProxyServerEndpoint(
+        serverFromString(reactor, wrapped),
+        isReactorTime(reactor) ? { clock: reactor } : {},
+      );
+    }
     default:
       throw new EndpointDescriptionError(
         description,
-        `Unknown endpoint type ${parsed.type} (known: tcp, tcp6, unix, ssl)`,
+        `Unknown endpoint type ${parsed.type} (known: tcp, tcp6, unix, ssl, haproxy)`,
       );
   }
 }
