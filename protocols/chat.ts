@@ -8,9 +8,11 @@
  */
 import type { Failure } from "../defer/failure.ts";
 import { Deferred } from "../defer/deferred.ts";
+import type { Transport } from "../reactor/interfaces.ts";
 import { Logger } from "../reactor/log.ts";
 import { ServerFactory } from "./factory.ts";
 import { LineReceiver } from "./line_receiver.ts";
+import { _LineBacklog } from "./_line_backlog.ts";
 
 const NICK = /^[A-Za-z0-9_\-.[\]{}^`|]+$/;
 
@@ -41,6 +43,14 @@ const NICK = /^[A-Za-z0-9_\-.[\]{}^`|]+$/;
  * also obey) become U+FFFD. Tab is kept. Names are already limited to a
  * safe alphabet by `/nick`.
  *
+ * A user who stops reading costs bounded memory, however much the others
+ * say: once about half of {@linkcode ChatFactory.maxOutput} bytes wait
+ * unsent on their connection, lines for them are held in a backlog of the
+ * other half, and when that overflows its oldest lines are dropped. When
+ * their connection drains they are told `* N lines were dropped: you were
+ * not reading fast enough`, then get the newest lines. The goodbye at
+ * shutdown and after `/quit` is always sent.
+ *
  * To test a chat protocol, connect two clients with the `testing` kit's
  * `connectedServerAndClient` and feed lines one byte at a time.
  *
@@ -63,6 +73,8 @@ export class ChatProtocol extends LineReceiver {
   override delimiter: string = "\n";
   // Inside an over-long line whose notice was sent: drop up to its end.
   #discarding = false;
+  // Lines for this user while their connection's queue is full.
+  #backlog: _LineBacklog | undefined;
 
   #room(): ChatFactory {
     const factory = this.factory;
@@ -75,6 +87,16 @@ export class ChatProtocol extends LineReceiver {
   /** Joins the room under a guest name and greets the user. */
   override connectionMade(): void {
     const room = this.#room();
+    const transport: Transport & { bufferSize?: number } = this.transport!;
+    const half = Math.floor(room.maxOutput / 2);
+    // Socket transports pause their producer past bufferSize queued bytes.
+    if (typeof transport.bufferSize === "number") transport.bufferSize = half;
+    this.#backlog = new _LineBacklog(
+      half,
+      (line) => super.sendLine(`${line}\r`),
+      (n) => `* ${n} line${n === 1 ? " was" : "s were"} dropped: you were not reading fast enough`,
+    );
+    transport.registerProducer(this.#backlog, true);
     const nick = room.join(this);
     this.sendLine(`* Welcome to ${room.name}, ${nick}. Type /help for commands.`);
   }
@@ -108,9 +130,8 @@ export class ChatProtocol extends LineReceiver {
         this.sendLine(`* Here: ${this.#room().nicks().join(", ")}`);
         break;
       case "/quit":
-        this.sendLine("* Goodbye!");
         this.#room().leave(this, rest === "" ? "quit" : `quit: ${rest}`);
-        this.transport?.loseConnection();
+        this.closeWith("* Goodbye!");
         break;
       case "/help":
         this.sendLine("* Commands: /nick NAME, /who, /quit [message], /help");
@@ -135,13 +156,39 @@ export class ChatProtocol extends LineReceiver {
 
   /**
    * Sends `line` ending in CRLF, whichever line ending the user's client
-   * sends.
+   * sends. While the user is not reading, the line may wait in their
+   * backlog, or be dropped (see {@linkcode ChatProtocol}).
    *
    * @param line The line, without its ending.
    * @throws {Error} If the protocol has no transport yet.
    */
   override sendLine(line: string | Uint8Array): void {
-    super.sendLine(typeof line === "string" ? `${line}\r` : concat(line, CR));
+    if (typeof line !== "string") {
+      super.sendLine(concat(line, CR));
+    } else if (this.#backlog !== undefined) {
+      this.#backlog.offer(line);
+    } else {
+      super.sendLine(`${line}\r`);
+    }
+  }
+
+  /**
+   * Sends a last line, past any backlog, and closes the connection once
+   * it has been written.
+   *
+   * @param line The line, without its ending.
+   */
+  closeWith(line: string): void {
+    const transport = this.transport;
+    if (transport === null || transport.disconnecting) return;
+    if (this.#backlog !== undefined) {
+      // A registered producer would hold the close until it unregisters.
+      this.#backlog.stopProducing();
+      this.#backlog = undefined;
+      transport.unregisterProducer();
+    }
+    super.sendLine(`${line}\r`);
+    transport.loseConnection();
   }
 
   /**
@@ -183,6 +230,7 @@ export class ChatProtocol extends LineReceiver {
    */
   override connectionLost(reason: Failure): void {
     super.connectionLost(reason);
+    this.#backlog = undefined;
     const factory = this.factory;
     if (factory instanceof ChatFactory && this.nick !== null) {
       factory.leave(this, "connection lost");
@@ -235,6 +283,12 @@ export class ChatFactory extends ServerFactory<ChatProtocol> {
   name: string;
   /** The longest name a user may take. */
   maxNickLength: number = 32;
+  /**
+   * Roughly how many bytes of output may wait for one user who is not
+   * reading before lines for them are dropped (see
+   * {@linkcode ChatProtocol}). Applies to users who connect after a change.
+   */
+  maxOutput: number = 32 * 1024;
   /** The protocol built per connection. */
   override protocol: (new () => ChatProtocol) | null = ChatProtocol;
   readonly #users = new Map<string, ChatProtocol>(); // by lower-case name
@@ -369,8 +423,7 @@ export class ChatFactory extends ServerFactory<ChatProtocol> {
       // Everyone is leaving: no one is told about the others.
       this.#users.delete(user.nick!.toLowerCase());
       user.nick = null;
-      user.sendLine(message);
-      user.transport?.loseConnection();
+      user.closeWith(message);
     }
     this.#log.info(`said goodbye to ${users.length} user${users.length === 1 ? "" : "s"}`);
     return done;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Failure } from "../../defer/failure.ts";
 import { ConnectionLost } from "../../reactor/connection_errors.ts";
 import { setLogSink } from "../../reactor/log.ts";
+import type { PushProducer } from "../../reactor/interfaces.ts";
 import { listenTCP } from "../../reactor/tcp.ts";
 import { ChatFactory, type ChatProtocol } from "../../protocols/chat.ts";
 import { StringTransportWithDisconnection } from "../../testing/string_transport.ts";
@@ -357,5 +358,55 @@ Deno.test(
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }
+  }),
+);
+
+Deno.test(
+  "a user who stops reading gets a bounded backlog: the oldest lines dropped, a notice, the newest lines",
+  quietly(() => {
+    const room = new ChatFactory();
+    room.maxOutput = 4096; // 2 KiB queued in the transport, then 2 KiB held
+    const talker = connect(room);
+    const sleeper = connect(room);
+    talker.lines();
+    sleeper.lines();
+    assert.equal(sleeper.transport.streaming, true, "the chat registers a push producer");
+    // The transport's queue is full: it pauses the producer, as a socket does.
+    (sleeper.transport.producer as PushProducer).pauseProducing();
+    for (let i = 0; i < 10_000; i++) talker.type(`message number ${i}\n`);
+    assert.deepEqual(sleeper.lines(), [], "nothing written while paused");
+    const line = `<${talker.protocol.nick}> message number 9999`.length;
+    // The transport drains and resumes the producer.
+    sleeper.transport.producer!.resumeProducing();
+    const got = sleeper.lines();
+    const held = got.slice(1);
+    assert.match(got[0], /^\* (\d+) lines were dropped: you were not reading fast enough$/);
+    const dropped = Number(got[0].match(/\d+/)![0]);
+    assert.equal(dropped + held.length, 10_000, "every line is either delivered or counted");
+    assert.ok(held.length * line <= 2048 + line, `${held.length} lines held`);
+    assert.ok(held.length > 10);
+    assert.equal(held.at(-1), `<${talker.protocol.nick}> message number 9999`, "the newest are kept");
+    // Back to normal: lines go straight out.
+    talker.type("awake?\n");
+    assert.deepEqual(sleeper.lines(), [`<${talker.protocol.nick}> awake?`]);
+  }),
+);
+
+Deno.test(
+  "the goodbye reaches a user whose backlog is full, and the connection closes",
+  quietly(() => {
+    const room = new ChatFactory();
+    room.maxOutput = 1024;
+    const talker = connect(room);
+    const sleeper = connect(room);
+    (sleeper.transport.producer as PushProducer).pauseProducing();
+    for (let i = 0; i < 100; i++) talker.type(`filler ${i}\n`);
+    sleeper.lines();
+    const done = room.sayGoodbye();
+    assert.deepEqual(sleeper.lines(), ["* The server is shutting down. Goodbye!"]);
+    assert.equal(sleeper.transport.producer, null, "the backlog no longer holds the close");
+    assert.equal(sleeper.transport.disconnecting, true);
+    assert.equal(talker.transport.disconnecting, true);
+    successResultOf(done);
   }),
 );
