@@ -1,8 +1,9 @@
 // A schema compiled for speed: the keys encoded once, the order of keys on
 // the wire (sorted byte-wise, as Twisted writes them) worked out once, with
 // the protocol's own keys (`_ask`, `_command`, `_answer`) in their places.
-import type { AmpBox } from "./box.ts";
-import { compareBytes, encodePairs, keyBytes } from "./box.ts";
+import { compareBytes, keyBytes } from "./box.ts";
+import { ByteWriter, type RawBox } from "./_raw_box.ts";
+import { decodeIntegerAt, Integer, Unicode } from "./basic_arguments.ts";
 import { type ArgumentType, checkArgumentType, type OptionalArgument } from "./argument.ts";
 import { InvalidSignature } from "./errors.ts";
 
@@ -90,7 +91,35 @@ export class SchemaCodec {
    * @throws {InvalidSignature} For a missing required value or an unknown name.
    * @throws {Error} What an argument type throws, its message prefixed.
    */
-  encode(values: unknown, specials: ReadonlyArray<Uint8Array | undefined>): Uint8Array {
+  encode(values: unknown, specials: ReadonlyArray<Uint8Array | string | undefined>): Uint8Array {
+    const writer = new ByteWriter();
+    this.encodeInto(writer, values, specials);
+    return writer.take();
+  }
+
+  /**
+   * Writes the box into `writer`; on an error, nothing stays written. A
+   * string protocol value must be ASCII.
+   */
+  encodeInto(
+    writer: ByteWriter,
+    values: unknown,
+    specials: ReadonlyArray<Uint8Array | string | undefined>,
+  ): void {
+    const mark = writer.length;
+    try {
+      this.#encodeInto(writer, values, specials);
+    } catch (error) {
+      writer.length = mark;
+      throw error;
+    }
+  }
+
+  #encodeInto(
+    writer: ByteWriter,
+    values: unknown,
+    specials: ReadonlyArray<Uint8Array | string | undefined>,
+  ): void {
     if (typeof values !== "object" || values === null) {
       throw new TypeError(`${this.owner} must be an object, not ${String(values)}`);
     }
@@ -101,42 +130,51 @@ export class SchemaCodec {
       }
     }
     const n = this.#slotKeys.length;
-    const keys: Uint8Array[] = [];
-    const out: Uint8Array[] = [];
-    const names: string[] = [];
     let missing: string[] | null = null;
     for (let i = 0; i < n; i++) {
       const field = this.#slotFields[i];
-      let bytes: Uint8Array | undefined;
       if (field === null) {
-        bytes = specials[this.#slotSpecials[i]];
-        if (bytes === undefined) continue;
-      } else {
-        const value = record[field.name];
-        if (value === undefined) {
-          if (!field.optional) (missing ??= []).push(field.name);
-          continue;
-        }
-        try {
-          bytes = field.type.encode(value);
-        } catch (error) {
-          throw withContext(error, `${this.owner}: ${JSON.stringify(field.name)}`);
-        }
-        if (!(bytes instanceof Uint8Array)) {
-          throw new TypeError(
-            `${this.owner}: ${JSON.stringify(field.name)}: ${field.type.typeName}.encode ` +
-              `returned ${String(bytes)}, not a Uint8Array`,
-          );
-        }
+        const special = specials[this.#slotSpecials[i]];
+        if (special === undefined) continue;
+        writer.key(this.#slotKeys[i]);
+        if (typeof special === "string") writer.asciiValue(special);
+        else writer.value(special, this.#slotNames[i]);
+        continue;
       }
-      keys.push(this.#slotKeys[i]);
-      out.push(bytes);
-      names.push(this.#slotNames[i]);
+      const value = record[field.name];
+      if (value === undefined) {
+        if (!field.optional) (missing ??= []).push(field.name);
+        continue;
+      }
+      writer.key(this.#slotKeys[i]);
+      const type = field.type;
+      // The common types write straight into the buffer.
+      if (type === Integer && Number.isSafeInteger(value)) {
+        writer.asciiValue(String(value));
+        continue;
+      }
+      if (type === Unicode && typeof value === "string" && value.isWellFormed()) {
+        writer.utf8Value(value, field.name);
+        continue;
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = type.encode(value);
+      } catch (error) {
+        throw withContext(error, `${this.owner}: ${JSON.stringify(field.name)}`);
+      }
+      if (!(bytes instanceof Uint8Array)) {
+        throw new TypeError(
+          `${this.owner}: ${JSON.stringify(field.name)}: ${type.typeName}.encode ` +
+            `returned ${String(bytes)}, not a Uint8Array`,
+        );
+      }
+      writer.value(bytes, field.name);
     }
     if (missing !== null) {
       throw new InvalidSignature(`${this.owner}: forgot ${missing.join(", ")}`);
     }
-    return encodePairs(keys, out, keys.length, names);
+    writer.end();
   }
 
   /**
@@ -145,18 +183,21 @@ export class SchemaCodec {
    * @throws {InvalidSignature} For a missing required key.
    * @throws {Error} What an argument type throws, its message prefixed.
    */
-  decode(box: AmpBox): Record<string, unknown> {
+  decode(box: RawBox): Record<string, unknown> {
     const values: Record<string, unknown> = {};
     const fields = this.fields;
+    const bytes = box.bytes;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i];
-      const bytes = box.get(field.name);
-      if (bytes === undefined) {
+      const at = box.find(field.name);
+      if (at < 0) {
         if (field.optional) continue;
         throw new InvalidSignature(`${this.owner}: ${JSON.stringify(field.name)} is missing`);
       }
       try {
-        values[field.name] = field.type.decode(bytes);
+        values[field.name] = field.type === Integer
+          ? decodeIntegerAt(bytes, box.starts[at], box.ends[at])
+          : field.type.decode(bytes.subarray(box.starts[at], box.ends[at]));
       } catch (error) {
         throw withContext(error, `${this.owner}: ${JSON.stringify(field.name)}`);
       }

@@ -8,12 +8,10 @@ import { Logger } from "../../reactor/log.ts";
 import { Protocol } from "../protocol.ts";
 import type { Inputs, Schema, Values } from "./argument.ts";
 import {
-  type AmpBox,
   ANSWER,
-  BoxParser,
+  ASK,
   COMMAND,
   DEFAULT_MAX_BOX_LENGTH,
-  encodePairs,
   ERROR,
   ERROR_CODE,
   ERROR_DESCRIPTION,
@@ -21,6 +19,7 @@ import {
   UNHANDLED_ERROR_CODE,
   UNKNOWN_ERROR_CODE,
 } from "./box.ts";
+import { ByteWriter, type RawBox, RawBoxParser } from "./_raw_box.ts";
 import { codecOf, type Command, type CommandCodec } from "./command.ts";
 import {
   AmpError,
@@ -69,24 +68,32 @@ interface Registered {
 
 const log = new Logger("amp");
 const replacingDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
-const ERROR_KEYS = [keyBytes(ERROR), keyBytes(ERROR_CODE), keyBytes(ERROR_DESCRIPTION)];
-const ERROR_KEY_NAMES = [ERROR, ERROR_CODE, ERROR_DESCRIPTION];
+const ERROR_KEY = keyBytes(ERROR);
+const ERROR_CODE_KEY = keyBytes(ERROR_CODE);
+const ERROR_DESCRIPTION_KEY = keyBytes(ERROR_DESCRIPTION);
 const UNKNOWN_CODE_BYTES = new TextEncoder().encode(UNKNOWN_ERROR_CODE);
 const UNKNOWN_DESCRIPTION = new TextEncoder().encode("Unknown Error");
 const encoder = new TextEncoder();
 
-/** ASCII text to bytes. */
-function ascii(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
+/**
+ * The number of a tag this side made (lower-case hex, no leading zero, as
+ * `toString(16)` writes it), or -1 for any other bytes.
+ */
+function tagNumber(bytes: Uint8Array, from: number, to: number): number {
+  if (to - from < 1 || to - from > 12 || bytes[from] === 0x30) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const b = bytes[i];
+    if (b >= 0x30 && b <= 0x39) n = n * 16 + b - 0x30;
+    else if (b >= 0x61 && b <= 0x66) n = n * 16 + b - 0x57;
+    else return -1;
+  }
+  return n;
 }
 
-/** A tag's bytes as a string, one character per byte. */
-function tagOf(bytes: Uint8Array): string {
-  return bytes.length <= 16
-    ? String.fromCharCode.apply(null, bytes as unknown as number[])
-    : String.fromCharCode.apply(null, Array.from(bytes.subarray(0, 1024)));
+/** Bytes as text for a message, one character per byte. */
+function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, Array.from(bytes.subarray(0, 256)));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -159,9 +166,12 @@ export class AMP extends Protocol {
    */
   maxBoxLength: number = DEFAULT_MAX_BOX_LENGTH;
 
-  #parser: BoxParser;
+  #parser: RawBoxParser;
   #responders: Map<string, Registered> = new Map();
-  #waiting: Map<string, Waiting> = new Map();
+  #waiting: Map<number, Waiting> = new Map();
+  // Boxes written while a chunk is being handled go out in one write.
+  #out: ByteWriter = new ByteWriter();
+  #batching = false;
   #counter = 0;
   #lostReason: Failure | null = null;
   #violation: AmpError | null = null;
@@ -170,9 +180,10 @@ export class AMP extends Protocol {
   /** Makes a connection with no responders yet. */
   constructor() {
     super();
-    this.#parser = new BoxParser({
+    this.#parser = new RawBoxParser({
       onBox: (box) => this.#boxReceived(box),
       onError: (error) => this.#protocolViolation(error),
+      maxBoxLength: DEFAULT_MAX_BOX_LENGTH,
     });
   }
 
@@ -238,20 +249,25 @@ export class AMP extends Protocol {
     args: Inputs<A>,
   ): CallResult<R, Answer> {
     const codec = codecOf(command);
-    const tag = (++this.#counter).toString(16);
+    const tag = ++this.#counter;
     if (!command.requiresAnswer) {
-      const bytes = codec.arguments.encode(args, [undefined, codec.nameBytes]);
-      if (this.#lostReason === null) this.#send(bytes, command.commandName);
+      if (this.#lostReason !== null) {
+        codec.arguments.encode(args, [undefined, codec.nameBytes]); // still checks the arguments
+        return undefined as CallResult<R, Answer>;
+      }
+      this.#checkConnected(command.commandName);
+      codec.arguments.encodeInto(this.#out, args, [undefined, codec.nameBytes]);
+      this.#flushUnlessBatching();
       return undefined as CallResult<R, Answer>;
     }
     if (this.#lostReason !== null) return fail(this.#lostReason) as CallResult<R, Answer>;
-    let bytes: Uint8Array;
     try {
-      bytes = codec.arguments.encode(args, [ascii(tag), codec.nameBytes]);
-      this.#send(bytes, command.commandName);
+      this.#checkConnected(command.commandName);
+      codec.arguments.encodeInto(this.#out, args, [tag.toString(16), codec.nameBytes]);
     } catch (error) {
       return fail(error) as CallResult<R, Answer>;
     }
+    this.#flushUnlessBatching();
     const d = new Deferred<unknown>();
     this.#waiting.set(tag, { codec, d });
     return d as CallResult<R, Answer>;
@@ -273,7 +289,17 @@ export class AMP extends Protocol {
    * @param data The next chunk, of any size.
    */
   override dataReceived(data: Uint8Array): void {
-    this.#parser.dataReceived(data);
+    if (this.#batching) {
+      this.#parser.dataReceived(data);
+      return;
+    }
+    this.#batching = true;
+    try {
+      this.#parser.dataReceived(data);
+    } finally {
+      this.#batching = false;
+      this.#flush();
+    }
   }
 
   /**
@@ -295,16 +321,20 @@ export class AMP extends Protocol {
 
   // --- Sending ----------------------------------------------------------------
 
-  #send(bytes: Uint8Array, what: string): void {
-    const transport = this.transport;
-    if (transport === null) {
+  #checkConnected(what: string): void {
+    if (this.transport === null) {
       throw new AmpError(`Cannot send ${what}: the connection is not made yet`);
     }
-    transport.write(bytes);
   }
 
-  #emit(bytes: Uint8Array): void {
-    // An answer to a connection that has gone is dropped, as in Twisted.
+  #flushUnlessBatching(): void {
+    if (!this.#batching) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#out.length === 0) return;
+    const bytes = this.#out.take();
+    // Answers to a connection that has gone are dropped, as in Twisted.
     if (this.connected && this.transport !== null) this.transport.write(bytes);
   }
 
@@ -312,6 +342,7 @@ export class AMP extends Protocol {
     if (this.#closing) return;
     this.#closing = true;
     this.#parser.stop();
+    this.#flush();
     this.transport?.loseConnection();
   }
 
@@ -334,27 +365,29 @@ export class AMP extends Protocol {
 
   // --- Receiving --------------------------------------------------------------
 
-  #boxReceived(box: AmpBox): void {
-    const answer = box.get(ANSWER);
-    if (answer !== undefined) return this.#answerReceived(tagOf(answer), box);
-    const error = box.get(ERROR);
-    if (error !== undefined) return this.#errorReceived(tagOf(error), box);
+  #boxReceived(box: RawBox): void {
+    const answer = box.find(ANSWER);
+    if (answer >= 0) return this.#answerReceived(box, answer);
+    const error = box.find(ERROR);
+    if (error >= 0) return this.#errorReceived(box, error);
     const name = box.get(COMMAND);
     if (name !== undefined) return this.#commandReceived(name, box);
     this.#protocolViolation(
       new NoEmptyBoxes(
         `A box with no _command, _answer or _error (keys: ${
-          [...box.keys()].map((k) => JSON.stringify(k)).join(", ") || "none"
+          box.keys.map((k) => JSON.stringify(k)).join(", ") || "none"
         })`,
       ),
     );
   }
 
-  #takeWaiting(tag: string, what: string): Waiting | undefined {
-    const waiting = this.#waiting.get(tag);
+  #takeWaiting(box: RawBox, at: number, what: string): Waiting | undefined {
+    const tag = tagNumber(box.bytes, box.starts[at], box.ends[at]);
+    const waiting = tag < 0 ? undefined : this.#waiting.get(tag);
     if (waiting === undefined) {
+      const text = latin1(box.bytes.subarray(box.starts[at], box.ends[at]));
       this.#protocolViolation(
-        new MalformedAmpBox(`An ${what} to a question never asked: ${JSON.stringify(tag)}`),
+        new MalformedAmpBox(`An ${what} to a question never asked: ${JSON.stringify(text)}`),
       );
       return undefined;
     }
@@ -363,8 +396,8 @@ export class AMP extends Protocol {
     return waiting.d.called ? undefined : waiting;
   }
 
-  #answerReceived(tag: string, box: AmpBox): void {
-    const waiting = this.#takeWaiting(tag, "answer");
+  #answerReceived(box: RawBox, at: number): void {
+    const waiting = this.#takeWaiting(box, at, "answer");
     if (waiting === undefined) return;
     let values: unknown;
     try {
@@ -376,13 +409,13 @@ export class AMP extends Protocol {
     waiting.d.callback(values);
   }
 
-  #errorReceived(tag: string, box: AmpBox): void {
+  #errorReceived(box: RawBox, at: number): void {
     const code = box.get(ERROR_CODE);
     if (code === undefined) {
       this.#protocolViolation(new MalformedAmpBox(`An error box with no _error_code`));
       return;
     }
-    const waiting = this.#takeWaiting(tag, "error");
+    const waiting = this.#takeWaiting(box, at, "error");
     if (waiting === undefined) return;
     const description = box.get(ERROR_DESCRIPTION);
     waiting.d.errback(
@@ -393,9 +426,11 @@ export class AMP extends Protocol {
     );
   }
 
-  #commandReceived(nameBytes: Uint8Array, box: AmpBox): void {
-    const name = replacingDecoder.decode(nameBytes);
-    const ask = box.get("_ask");
+  #commandReceived(nameBytes: Uint8Array, box: RawBox): void {
+    const name = nameBytes.length <= 64 && nameBytes.every((b) => b < 0x80)
+      ? String.fromCharCode.apply(null, nameBytes as unknown as number[])
+      : replacingDecoder.decode(nameBytes);
+    const ask = box.get(ASK);
     const registered = this.#responders.get(name);
     if (registered === undefined) {
       const description = `Unhandled Command: ${pythonBytesRepr(nameBytes)}`;
@@ -432,9 +467,8 @@ export class AMP extends Protocol {
   }
 
   #answer(codec: CommandCodec, ask: Uint8Array, value: unknown): void {
-    let bytes: Uint8Array;
     try {
-      bytes = codec.response.encode(value, [ask]);
+      codec.response.encodeInto(this.#out, value, [ask]);
     } catch (error) {
       this.#failed(
         codec,
@@ -443,7 +477,7 @@ export class AMP extends Protocol {
       );
       return;
     }
-    this.#emit(bytes);
+    this.#flushUnlessBatching();
   }
 
   // A responder failed: send the error's code, or UNKNOWN and close.
@@ -469,14 +503,16 @@ export class AMP extends Protocol {
   }
 
   #sendError(ask: Uint8Array, code: Uint8Array, description: Uint8Array): void {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodePairs(ERROR_KEYS, [ask, code, description], 3, ERROR_KEY_NAMES);
-    } catch {
-      // A description over 65,535 bytes: send the start of it.
-      bytes = encodePairs(ERROR_KEYS, [ask, code, description.subarray(0, 65535)], 3);
-    }
-    this.#emit(bytes);
+    const out = this.#out;
+    out.key(ERROR_KEY);
+    out.value(ask, ERROR);
+    out.key(ERROR_CODE_KEY);
+    out.value(code.subarray(0, 65535), ERROR_CODE);
+    out.key(ERROR_DESCRIPTION_KEY);
+    // A description over 65,535 bytes: send the start of it.
+    out.value(description.subarray(0, 65535), ERROR_DESCRIPTION);
+    out.end();
+    this.#flushUnlessBatching();
   }
 
   // A command sent without `_ask` failed: nobody can be told, so log it and

@@ -79,29 +79,39 @@ export const Integer: ArgumentType<number> = {
     return ascii(String(value));
   },
   decode(bytes: Uint8Array): number {
-    const n = bytes.length;
-    if (n > 0 && n < 16) {
-      // Fast path: an optional minus sign and up to 15 digits is always safe.
-      let i = bytes[0] === 0x2d ? 1 : 0;
-      let value = 0;
-      if (i < n) {
-        for (; i < n; i++) {
-          const d = bytes[i] - 0x30;
-          if (d < 0 || d > 9) break;
-          value = value * 10 + d;
-        }
-        if (i === n) return bytes[0] === 0x2d ? -value || 0 : value;
-      }
-    }
-    const value = decodeBigInt(bytes, "Integer");
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new RangeError(
-        `Integer ${value} is outside the safe integer range: use BigInteger for large integers`,
-      );
-    }
-    return Number(value);
+    return decodeIntegerAt(bytes, 0, bytes.length);
   },
 };
+
+/** {@linkcode Integer}'s decode of `bytes[from, to)`, with no view made for plain digits. */
+export function decodeIntegerAt(bytes: Uint8Array, from: number, to: number): number {
+  const n = to - from;
+  if (n > 0 && n < 16) {
+    // Fast path: an optional minus sign and up to 15 digits is always safe.
+    const negative = bytes[from] === 0x2d;
+    let i = negative ? from + 1 : from;
+    let value = 0;
+    if (i < to) {
+      for (; i < to; i++) {
+        const d = bytes[i] - 0x30;
+        if (d < 0 || d > 9) break;
+        value = value * 10 + d;
+      }
+      if (i === to) return negative ? -value || 0 : value;
+    }
+  }
+  return decodeSafeInteger(bytes.subarray(from, to));
+}
+
+function decodeSafeInteger(bytes: Uint8Array): number {
+  const value = decodeBigInt(bytes, "Integer");
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(
+      `Integer ${value} is outside the safe integer range: use BigInteger for large integers`,
+    );
+  }
+  return Number(value);
+}
 
 /**
  * An integer of any size, as a `bigint`, in the same decimal wire format as

@@ -1,8 +1,16 @@
 // AMP's wire format: boxes of key/value pairs, each string prefixed with its
 // length as an unsigned 16-bit big-endian integer, an empty key ending the box.
 // The encoder, the incremental parser and the whole-buffer parser.
-import { ReceiveBuffer } from "../_receive_buffer.ts";
 import { MalformedAmpBox, TooLong } from "./errors.ts";
+import {
+  MAX_KEY_LENGTH,
+  MAX_VALUE_LENGTH,
+  parseRawBoxes,
+  type RawBox,
+  RawBoxParser,
+} from "./_raw_box.ts";
+
+export { MAX_KEY_LENGTH, MAX_VALUE_LENGTH };
 
 /**
  * One AMP box: keys to raw values. Keys are UTF-8 on the wire, values are
@@ -27,13 +35,8 @@ export const ERROR_DESCRIPTION = "_error_description";
 export const UNKNOWN_ERROR_CODE = "UNKNOWN";
 /** The code of a command the peer has no responder for. */
 export const UNHANDLED_ERROR_CODE = "UNHANDLED";
-/** The longest key, in bytes. */
-export const MAX_KEY_LENGTH = 0xff;
-/** The longest value, in bytes. */
-export const MAX_VALUE_LENGTH = 0xffff;
 
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Encodes a key as UTF-8, checking its length. */
 export function keyBytes(key: string): Uint8Array {
@@ -123,30 +126,6 @@ export function encodeBox(box: ReadonlyMap<string, Uint8Array | string>): Uint8A
   );
 }
 
-/**
- * Decodes a key: ASCII directly, else as UTF-8, else (not valid UTF-8) one
- * character per byte, so that distinct keys stay distinct.
- */
-function decodeKey(bytes: Uint8Array, from: number, to: number): string {
-  let ascii = true;
-  for (let i = from; i < to; i++) {
-    if (bytes[i] >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (to - from === 1) return String.fromCharCode(bytes[from]);
-  const view = bytes.subarray(from, to);
-  if (!ascii) {
-    try {
-      return strictDecoder.decode(view);
-    } catch {
-      // Not UTF-8: fall through to one character per byte.
-    }
-  }
-  return String.fromCharCode.apply(null, view as unknown as number[]);
-}
-
 /** Options of {@linkcode BoxParser}. */
 export interface BoxParserOptions {
   /** Called with each complete box, in order. */
@@ -195,17 +174,7 @@ export const DEFAULT_MAX_BOX_LENGTH: number = 16 * 1024 * 1024;
  * ```
  */
 export class BoxParser {
-  /** The longest box accepted, in bytes, counting every length prefix. */
-  maxBoxLength: number;
-  #onBox: (box: AmpBox) => void;
-  #onError: ((error: TooLong) => void) | undefined;
-  #buffer: ReceiveBuffer = new ReceiveBuffer();
-  #box: AmpBox | null = null;
-  #key: string | null = null;
-  #boxLength = 0;
-  #busy = false;
-  #stopped = false;
-  #error: TooLong | null = null;
+  #parser: RawBoxParser;
 
   /**
    * Makes a parser.
@@ -213,26 +182,36 @@ export class BoxParser {
    * @param options Where boxes and errors go, and the box limit.
    */
   constructor(options: BoxParserOptions) {
-    this.#onBox = options.onBox;
-    this.#onError = options.onError;
-    this.maxBoxLength = options.maxBoxLength ?? DEFAULT_MAX_BOX_LENGTH;
+    const onBox = options.onBox;
+    this.#parser = new RawBoxParser({
+      onBox: (box: RawBox) => onBox(box.toMap()),
+      onError: options.onError,
+      maxBoxLength: options.maxBoxLength ?? DEFAULT_MAX_BOX_LENGTH,
+    });
+  }
+
+  /** The longest box accepted, in bytes, counting every length prefix. */
+  get maxBoxLength(): number {
+    return this.#parser.maxBoxLength;
+  }
+
+  set maxBoxLength(value: number) {
+    this.#parser.maxBoxLength = value;
   }
 
   /** The limit the stream broke, if it did. */
   get error(): TooLong | null {
-    return this.#error;
+    return this.#parser.error;
   }
 
   /** Whether bytes of an unfinished box are waiting for the rest. */
   get inBox(): boolean {
-    return this.#box !== null || this.#key !== null || this.#buffer.size > 0;
+    return this.#parser.inBox;
   }
 
   /** Ignores all data from now on (the connection is closing). */
   stop(): void {
-    this.#stopped = true;
-    this.#buffer.clear();
-    this.#box = null;
+    this.#parser.stop();
   }
 
   /**
@@ -243,74 +222,7 @@ export class BoxParser {
    * @throws {Error} Whatever `onBox` throws; the parser stays usable.
    */
   dataReceived(data: Uint8Array): void {
-    if (this.#stopped) return;
-    const buffer = this.#buffer;
-    buffer.append(data);
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      this.#parse();
-    } finally {
-      this.#busy = false;
-      if (!this.#stopped) buffer.retain();
-    }
-  }
-
-  #parse(): void {
-    const buffer = this.#buffer;
-    while (!this.#stopped) {
-      const bytes = buffer.bytes;
-      const start = buffer.start;
-      const available = bytes.length - start - 2;
-      if (available < 0) return;
-      const length = (bytes[start] << 8) | bytes[start + 1];
-      const key = this.#key;
-      if (key === null) {
-        if (length === 0) {
-          buffer.start = start + 2;
-          const box = this.#box ?? new Map();
-          this.#box = null;
-          this.#boxLength = 0;
-          this.#onBox(box);
-          continue;
-        }
-        if (length > MAX_KEY_LENGTH) {
-          this.#fail(new TooLong({ isKey: true, isLocal: false, length }));
-          return;
-        }
-        if (this.#tooLong(length)) return;
-        if (available < length) return;
-        this.#key = decodeKey(bytes, start + 2, start + 2 + length);
-        this.#boxLength += 2 + length;
-        buffer.start = start + 2 + length;
-      } else {
-        if (this.#tooLong(length)) return;
-        if (available < length) return;
-        buffer.start = start + 2;
-        this.#boxLength += 2 + length;
-        const value = buffer.consume(length, 0);
-        (this.#box ??= new Map()).set(key, value);
-        this.#key = null;
-      }
-    }
-  }
-
-  // Fails if a string of `length` bytes (with its prefix, and the box's
-  // end) would take the box past its limit.
-  #tooLong(length: number): boolean {
-    const total = this.#boxLength + 2 + length + 2;
-    if (total <= this.maxBoxLength) return false;
-    this.#fail(
-      new TooLong({ isKey: false, isLocal: false, length: total, limit: this.maxBoxLength }),
-    );
-    return true;
-  }
-
-  #fail(error: TooLong): void {
-    this.#error = error;
-    this.stop();
-    if (this.#onError === undefined) throw error;
-    this.#onError(error);
+    this.#parser.dataReceived(data);
   }
 }
 
@@ -336,13 +248,13 @@ export class BoxParser {
  * ```
  */
 export function parseBoxes(bytes: Uint8Array): AmpBox[] {
-  const boxes: AmpBox[] = [];
-  const parser = new BoxParser({
-    onBox: (box) => boxes.push(box),
-    maxBoxLength: Number.MAX_SAFE_INTEGER,
-  });
-  parser.dataReceived(bytes);
-  if (parser.inBox) {
+  return checkedRawBoxes(bytes).map((box) => box.toMap());
+}
+
+/** {@linkcode parseBoxes} without the Maps. */
+export function checkedRawBoxes(bytes: Uint8Array): RawBox[] {
+  const { boxes, complete } = parseRawBoxes(bytes);
+  if (!complete) {
     throw new MalformedAmpBox(
       `${bytes.length} bytes of boxes end inside a box, after ${boxes.length} whole ones`,
     );

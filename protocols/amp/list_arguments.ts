@@ -7,7 +7,7 @@ import {
   type Schema,
   type Values,
 } from "./argument.ts";
-import { MAX_VALUE_LENGTH, parseBoxes } from "./box.ts";
+import { checkedRawBoxes, MAX_VALUE_LENGTH } from "./box.ts";
 import { SchemaCodec } from "./_schema.ts";
 import { TooLong } from "./errors.ts";
 
@@ -137,7 +137,7 @@ export function AmpList<S extends Schema>(
     decode(bytes: Uint8Array): Values<S>[] {
       let boxes;
       try {
-        boxes = parseBoxes(bytes);
+        boxes = checkedRawBoxes(bytes);
       } catch (error) {
         throw new TypeError(`Bad ${typeName} value: ${(error as Error).message}`, {
           cause: error,
