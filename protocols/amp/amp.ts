@@ -494,7 +494,7 @@ export class AMP extends Protocol {
       return;
     }
     log.error(
-      `The responder for ${codec.command.commandName} failed with an error its command does ` +
+      `${codec.command.commandName} failed with an error its command does ` +
         `not map: sending UNKNOWN and closing the connection to ${this.#peer()}`,
       error,
     );

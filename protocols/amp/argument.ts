@@ -122,8 +122,9 @@ export function checkArgumentType(type: unknown, where: string): void {
 // deno-lint-ignore no-explicit-any
 export type Schema = { readonly [name: string]: ArgumentType<any, any> };
 
+/** Whether an argument type is optional: `true` for the result of {@linkcode optional}. */
 // deno-lint-ignore no-explicit-any
-type IsOptional<A> = A extends OptionalArgument<any, any> ? true : false;
+export type IsOptional<A> = A extends OptionalArgument<any, any> ? true : false;
 
 /** What an argument type decodes to. */
 export type DecodedValue<A> = A extends ArgumentType<infer T, infer _In> ? T : never;
@@ -131,7 +132,8 @@ export type DecodedValue<A> = A extends ArgumentType<infer T, infer _In> ? T : n
 /** What an argument type encodes from. */
 export type EncodedValue<A> = A extends ArgumentType<infer _T, infer In> ? In : never;
 
-type Flatten<T> = { [K in keyof T]: T[K] } & unknown;
+/** An object type with an intersection merged into one, for readable hover text. */
+export type Flatten<T> = { [K in keyof T]: T[K] } & unknown;
 
 /**
  * The values a schema decodes to: one property per name, optional ones

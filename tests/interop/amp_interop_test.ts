@@ -193,7 +193,7 @@ Deno.test("AMP: a Twisted client calls a torsion server: every type, errors, 500
       closed: true,
     });
     assert.ok(
-      lines.some((line) => /\[error\] amp: The responder for Fail failed/.test(line)),
+      lines.some((line) => /\[error\] amp: Fail failed with an error/.test(line)),
       `the unmapped error is logged here: ${lines.join("\n")}`,
     );
     // What Twisted sent first is exactly torsion's encoding of the same call.

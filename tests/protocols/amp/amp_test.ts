@@ -34,8 +34,6 @@ import {
   Sum,
 } from "./_commands.ts";
 
-const enc = (s: string) => new TextEncoder().encode(s);
-
 class Server extends AMP {
   notified: string[] = [];
   constructor() {
@@ -129,7 +127,7 @@ Deno.test("AMP: an unmapped error is logged, sent as UNKNOWN, and the connection
     ["UNKNOWN", "Unknown Error"],
   );
   assert.equal(lines.length, 1);
-  assert.match(lines[0], /\[error\] amp: The responder for Fail failed .*\n.*Error: a bug/);
+  assert.match(lines[0], /\[error\] amp: Fail failed with an error .*\n.*Error: a bug/);
   assert.equal(server.connected, false);
   failureResultOf(client.callRemote(Sum, { a: 1, b: 1 }), ConnectionDone);
 });

@@ -2,8 +2,8 @@
 // `@ts-expect-error` line below stops being an error, or a typed line fails.
 import assert from "node:assert/strict";
 import {
-  AMP,
-  AmpDateTime,
+  type AMP,
+  type AmpDateTime,
   AmpList,
   type ArgumentsOf,
   BigInteger,
@@ -64,7 +64,7 @@ function typed(amp: AMP): void {
   amp.callRemote(Sum, { a: 1n, b: 2 });
 
   amp.respond(Sum, ({ a, b }) => ({ total: a + b }));
-  amp.respond(Sum, async ({ a, b }) => ({ total: a + b }));
+  amp.respond(Sum, ({ a, b }) => Promise.resolve({ total: a + b }));
   amp.respond(Sum, () => {
     throw new DivideByZero("no");
   });
