@@ -204,3 +204,17 @@ Deno.test("examples: the defer tour runs as its header says, and stops by itself
   assert.match(tour.stdout, /slow job cancelled by its 0\.4 s timeout\n/);
   assert.match(tour.stdout, /done after \d+ ticks/);
 });
+
+Deno.test("examples: the AMP client calls the AMP server", async () => {
+  const server = start(["run", "--allow-all", "examples/amp_server.ts", "0", "--once"]);
+  const port = Number((await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+  const client = await run("amp_client.ts", String(port));
+  assert.equal(client.code, 0, client.stderr);
+  assert.equal(
+    client.stdout,
+    "13 + 81 = 94\n1000 pipelined sums, the last = 1998\ndivide: DivideByZero: 1 / 0\n",
+  );
+  const done = await server.finish();
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, /sum: 13 \+ 81\n/);
+});
