@@ -103,7 +103,7 @@ export async function _serve(
     serving = text !== "";
     if (worker !== undefined) worker.ready(text);
     else io.stdout(text);
-    if (text !== "") log.info("running; press Ctrl-C to stop");
+    if (text !== "" && worker === undefined) log.info("running; press Ctrl-C to stop");
   }, (failure) => {
     io.stderr(`Error: ${failure.getErrorMessage()}`);
     const exitCode = (failure.value as { exitCode?: unknown } | null)?.exitCode;

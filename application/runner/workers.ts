@@ -196,6 +196,7 @@ export class WorkerPool extends Service {
     return Deferred.fromPromise(Promise.all(this.#exits.values())).addCallback(() => {
       clearTimeout(killer);
       this.#unlistenForSignals();
+      log.info("every worker has stopped");
     });
   }
 
@@ -232,15 +233,15 @@ export class WorkerPool extends Service {
     const line = (text: string): void => {
       const mark = text.indexOf(CONTROL_MARK);
       if (mark === -1) {
-        this.#io.stderr(text);
+        this.#io.stderr(`[worker ${slot.id}] ${text}`);
         return;
       }
-      if (mark > 0) this.#io.stderr(text.slice(0, mark));
+      if (mark > 0) this.#io.stderr(`[worker ${slot.id}] ${text.slice(0, mark)}`);
       try {
         const message = JSON.parse(text.slice(mark + CONTROL_MARK.length)) as { ready?: string };
         if (typeof message.ready === "string") this.#ready(slot, child, message.ready);
       } catch {
-        this.#io.stderr(text);
+        this.#io.stderr(`[worker ${slot.id}] ${text}`);
       }
     };
     for await (const chunk of child.stderr) {
