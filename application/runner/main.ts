@@ -1,6 +1,7 @@
 // The runner's entry point: global options, the plugin or module to run,
 // its options, and then one process or a pool of workers.
 import { type DenoReactor, reactor as defaultReactor } from "../../reactor/deno_reactor.ts";
+import { serverFromString } from "../../reactor/endpoints.ts";
 import { type LogLevel, setLogLevel } from "../../reactor/log.ts";
 import type { ServiceMaker } from "../service_maker.ts";
 import { _defaultIO, type RunnerIO } from "./io.ts";
@@ -139,6 +140,13 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
       throw new UsageError(`Unknown plugin ${command}`);
     }
     const parsed = _parse(hint, maker, makerArgs);
+    for (const description of parsed.options.listen) {
+      try {
+        serverFromString(reactor, description);
+      } catch (error) {
+        throw new UsageError(`Bad --listen ${description}: ${(error as Error).message}`);
+      }
+    }
     if (parsed.settings.help) {
       io.stdout(`${_makerUsage(hint, maker, name)}\n`);
       return 0;
@@ -154,7 +162,7 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     return await _serve(name, maker, parsed.options, reactor, io, { grace, worker });
   } catch (error) {
     if (_isUsageError(error)) {
-      const where = error.plugin ?? hint;
+      const where = hint?.startsWith("run ") ? hint : error.plugin ?? hint;
       io.stderr(`Error: ${error.message}`);
       io.stderr(`Run 'cli.ts ${where === undefined ? "" : `${where} `}--help' for usage.`);
       return 2;
