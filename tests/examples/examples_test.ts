@@ -184,3 +184,41 @@ Deno.test("examples: the downstream test passes under deno test", async () => {
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /4 passed/);
 });
+
+Deno.test("examples: the hits plugin runs under cli.ts run", async () => {
+  const help = await start([
+    "run",
+    "--allow-all",
+    "cli.ts",
+    "run",
+    "examples/hits_plugin.ts",
+    "--help",
+  ])
+    .finish();
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /-g, --greeting VALUE/);
+  const runner = start([
+    "run",
+    "--allow-all",
+    "cli.ts",
+    "run",
+    "examples/hits_plugin.ts",
+    "--listen",
+    "tcp:0:interface=127.0.0.1",
+    "--greeting",
+    "Howdy",
+    "--report",
+    "0.05",
+  ]);
+  const port = Number((await runner.waitFor(/hits listening on tcp 127\.0\.0\.1:(\d+)/))[1]);
+  for (const n of [1, 2]) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const text = await new Response(conn.readable).text();
+    assert.match(text, new RegExp(`^Howdy, visitor number ${n} \\(pid \\d+\\)\r\n$`));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  runner.child.kill("SIGINT");
+  const result = await runner.finish();
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /\[info\] hits: 2 hits so far/);
+});
