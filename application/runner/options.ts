@@ -48,7 +48,7 @@ export function _optionsOf(name: string, maker: ServiceMaker): Record<string, Se
   const own = maker.options ?? {};
   for (const key of Object.keys(own)) {
     if (RESERVED.includes(key)) {
-      throw new TypeError(`The plugin ${name} declares --${key}, which is the runner's`);
+      throw new UsageError(`${name} declares the option --${key}, which is the runner's own`, name);
     }
   }
   return {
