@@ -22,9 +22,11 @@
  * `NAME listening on ADDRESS` once bound, so `--listen tcp:0` is usable
  * from scripts. `--workers N` runs N processes sharing the TCP ports
  * (Linux); `--grace SECONDS` is how long connections get to finish at
- * shutdown. Exit codes: 0 after a graceful shutdown, 1 when a service fails
- * (a port in use, a page that cannot be fetched), 2 for bad command-line
- * input or a module that cannot be run.
+ * shutdown. The runner and every plugin take `-h`/`--help` (usage) and
+ * `--version`. Exit codes: 0 after a graceful shutdown, 1 when a service
+ * fails (a port in use, a page that cannot be fetched), 2 for bad
+ * command-line input (an unknown option, a URL that is not `http:` or
+ * `https:`) or a module that cannot be run.
  *
  * Divergences from `twist`: options follow the plugin name only (`twist`
  * takes its own before it); `--log-level` is the one runner option before

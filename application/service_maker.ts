@@ -57,8 +57,8 @@ export interface ListeningAnnouncement {
 /**
  * What the runner runs: the built-in plugins are ServiceMakers, and a
  * module's default export can be one (`cli.ts run ./my_service.ts`).
- * Options named `listen`, `workers`, `grace`, `help` and `positionals` are
- * the runner's.
+ * Options named `listen`, `workers`, `grace`, `help`, `version` and
+ * `positionals`, and the short option `-h`, are the runner's.
  *
  * @example A greeting server with an option
  * ```ts

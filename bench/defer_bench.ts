@@ -119,6 +119,36 @@ Deno.bench({
   },
 });
 
+// What making a Deferred costs, alone and fired: the floor under every chain.
+let held: unknown = null;
+
+Deno.bench({
+  name: "new Deferred()",
+  group: "creation",
+  baseline: true,
+  fn() {
+    held = new Deferred<number>();
+  },
+});
+
+Deno.bench({
+  name: "succeed(1)",
+  group: "creation",
+  fn() {
+    held = succeed(1);
+  },
+});
+
+Deno.bench({
+  name: "new Deferred(), then callback(1)",
+  group: "creation",
+  fn() {
+    const d = new Deferred<number>();
+    d.callback(1);
+    held = d;
+  },
+});
+
 globalThis.addEventListener("unload", () => {
-  if (sink === -1) console.log(sink);
+  if (sink === -1) console.log(sink, held);
 });

@@ -100,6 +100,7 @@ export class DeferredList<T> extends Deferred<Array<[boolean, T | Failure]>> {
   #fireOnOneCallback: boolean;
   #fireOnOneErrback: boolean;
   #consumeErrors: boolean;
+  #boundCancel: (() => void) | undefined = undefined;
 
   /**
    * Starts tracking `deferreds`.
@@ -183,11 +184,14 @@ export class DeferredList<T> extends Deferred<Array<[boolean, T | Failure]>> {
    * their {@linkcode CancelledError} failures). An error thrown by an
    * input's canceller does not stop the others from being cancelled: it is
    * reported through the unhandled-error handler. Once the list has fired,
-   * this only cancels a Deferred that the list is waiting on.
+   * this only cancels a Deferred that the list is waiting on. Bound, as
+   * {@linkcode Deferred.cancel} is.
    */
-  override cancel(): void {
-    if (this.called) super.cancel();
-    else _cancelEach(this.#deferreds, "DeferredList.cancel()");
+  override get cancel(): () => void {
+    return (this.#boundCancel ??= (): void => {
+      if (this.called) super.cancel();
+      else _cancelEach(this.#deferreds, "DeferredList.cancel()");
+    });
   }
 
   #onResult(succeeded: boolean, result: T | Failure, index: number): unknown {

@@ -1,4 +1,4 @@
-import { _isThenable, Deferred } from "./deferred.ts";
+import { _fire, _isThenable, Deferred } from "./deferred.ts";
 import { Failure } from "./failure.ts";
 
 /**
@@ -20,7 +20,7 @@ import { Failure } from "./failure.ts";
  */
 export function succeed<T>(value: T): Deferred<T> {
   const d = new Deferred<T>();
-  d.callback(value);
+  _fire(d as Deferred<unknown>, value);
   return d;
 }
 

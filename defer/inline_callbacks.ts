@@ -1,4 +1,4 @@
-import { _isThenable, _NO_RESULT, _takeResult, _waitOn, Deferred } from "./deferred.ts";
+import { _fire, _isThenable, _NO_RESULT, _takeResult, _waitOn, Deferred } from "./deferred.ts";
 import { Failure } from "./failure.ts";
 import { NotACoroutineError } from "./errors.ts";
 
@@ -36,13 +36,13 @@ function settle(status: Status, result: unknown, failed: boolean): void {
   const d = status.deferred;
   if (d.called) return; // cancelled while the generator was running
   if (failed) {
-    d.errback(result);
+    _fire(d, result); // always a Failure here
   } else if (result instanceof Deferred) {
     _waitOn(d, result);
   } else if (_isThenable(result)) {
     _waitOn(d, Deferred.fromPromise(result));
   } else {
-    d.callback(result);
+    _fire(d, result);
   }
 }
 
@@ -71,8 +71,10 @@ function drive(
     let yielded = step.value;
     if (!(yielded instanceof Deferred)) {
       if (!_isThenable(yielded)) {
-        value = yielded;
-        failed = false;
+        // A yielded Failure is thrown back in, as Twisted does; anything
+        // else comes straight back.
+        failed = yielded instanceof Failure;
+        value = failed ? (yielded as Failure).value : yielded;
         continue;
       }
       yielded = Deferred.fromPromise(yielded);
@@ -141,7 +143,9 @@ function start<R>(gen: Generator<unknown, R, unknown>): Deferred<Awaited<R>> {
  * `finally`.
  *
  * Use `const x = yield* d` for a result typed as `d`'s; a plain `yield d`
- * gives `unknown`. Yielding anything else gives it straight back.
+ * gives `unknown`. Yielding a {@linkcode Failure} throws its original value
+ * at the `yield`, as Twisted does; yielding anything else gives it straight
+ * back.
  *
  * Divergences from Twisted: `return value` replaces `returnValue(value)`;
  * returning a Deferred or PromiseLike adopts its result, as `async` functions

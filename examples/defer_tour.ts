@@ -1,4 +1,4 @@
-// A short tour of torsion on the real reactor: run with `deno task start`.
+// A short tour of torsion on the real reactor: run with `deno run -A examples/defer_tour.ts`.
 //
 // It starts a ticking LoopingCall, runs three jobs in parallel (a timer, a
 // CPU-bound function in a worker thread, and a slow job that is cancelled by

@@ -25,8 +25,21 @@ const NICK = /^[A-Za-z0-9_\-.[\]{}^`|]+$/;
  * - `/help` lists the commands.
  *
  * Any other non-empty line is sent to everyone else as `<name> line`. A line
- * longer than `MAX_LENGTH` bytes is dropped with a notice, and the
- * connection carries on. Replies from the server start with `*`.
+ * longer than `MAX_LENGTH` bytes is dropped with one notice, however it
+ * arrives, and the connection carries on. Replies from the server start
+ * with `*`.
+ *
+ * Lines may end with LF (what `nc` sends on Linux and macOS) or CRLF (telnet,
+ * `nc -C`, Windows); the chat sends CRLF. `MAX_LENGTH` counts the bytes
+ * before the LF, a CR included.
+ *
+ * What users type cannot drive other users' terminals: control characters
+ * are made visible before anything is relayed or echoed. C0 controls and DEL
+ * are shown in caret notation, as `cat -v` shows them (ESC as `^[`, so a
+ * clear-screen `ESC [2J` arrives as the text `^[[2J`; BEL as `^G`, NUL as
+ * `^@`, DEL as `^?`); C1 controls (U+0080 to U+009F, which some terminals
+ * also obey) become U+FFFD. Tab is kept. Names are already limited to a
+ * safe alphabet by `/nick`.
  *
  * To test a chat protocol, connect two clients with the `testing` kit's
  * `connectedServerAndClient` and feed lines one byte at a time.
@@ -46,6 +59,9 @@ export class ChatProtocol extends LineReceiver {
   declare factory: ChatFactory | null;
   /** This user's name once connected; `null` before and after. */
   nick: string | null = null;
+  /** Lines end with LF; a CR before it is dropped, so CRLF works too. */
+  override delimiter: string = "\n";
+  // Inside an over-long line whose notice was sent: drop up to its end.
   #discarding = false;
 
   #room(): ChatFactory {
@@ -75,7 +91,7 @@ export class ChatProtocol extends LineReceiver {
       return;
     }
     if (this.nick === null) return;
-    const text = line.trim();
+    const text = escapeControls(line.endsWith("\r") ? line.slice(0, -1) : line).trim();
     if (text === "") return;
     if (!text.startsWith("/")) {
       this.#room().broadcast(`<${this.nick}> ${text}`, this);
@@ -118,33 +134,46 @@ export class ChatProtocol extends LineReceiver {
   }
 
   /**
-   * Drops an over-long line and tells the user, instead of disconnecting
-   * as `LineReceiver` does by default.
+   * Sends `line` ending in CRLF, whichever line ending the user's client
+   * sends.
+   *
+   * @param line The line, without its ending.
+   * @throws {Error} If the protocol has no transport yet.
+   */
+  override sendLine(line: string | Uint8Array): void {
+    super.sendLine(typeof line === "string" ? `${line}\r` : concat(line, CR));
+  }
+
+  /**
+   * Drops an over-long line and tells the user once, instead of
+   * disconnecting as `LineReceiver` does by default. The rest of that line,
+   * however many chunks it comes in, is dropped without another notice.
    *
    * @param line The bytes buffered so far.
    */
   override lineLengthExceeded(line: Uint8Array): void {
-    this.sendLine(`* Line too long (over ${this.MAX_LENGTH} bytes), dropped`);
-    const delimiter = typeof this.delimiter === "string"
-      ? encoder.encode(this.delimiter)
-      : this.delimiter;
-    let end = indexOf(line, delimiter, 0);
-    // Without a delimiter, the rest of the long line is still to come.
+    if (!this.#discarding) this.#tooLong();
+    let end = line.indexOf(LF);
+    // Without a line end, the rest of the long line is still to come.
     this.#discarding = end === -1;
     if (end === -1) return;
     // The bytes may hold more lines that came in the same chunk.
-    let start = end + delimiter.length;
-    while ((end = indexOf(line, delimiter, start)) !== -1) {
+    let start = end + 1;
+    while ((end = line.indexOf(LF, start)) !== -1) {
       if (end - start > this.MAX_LENGTH) {
-        this.sendLine(`* Line too long (over ${this.MAX_LENGTH} bytes), dropped`);
+        this.#tooLong();
       } else {
         this.lineReceived(decoder.decode(line.subarray(start, end)));
       }
-      start = end + delimiter.length;
+      start = end + 1;
       if (this.transport === null || this.transport.disconnecting) return;
     }
     // A partial line goes back to the buffer, to be completed by what comes next.
     if (start < line.length) this.dataReceived(line.slice(start));
+  }
+
+  #tooLong(): void {
+    this.sendLine(`* Line too long (over ${this.MAX_LENGTH} bytes), dropped`);
   }
 
   /**
@@ -161,15 +190,28 @@ export class ChatProtocol extends LineReceiver {
   }
 }
 
-const encoder = new TextEncoder();
+const LF = 0x0a;
+const CR: Uint8Array = Uint8Array.of(0x0d);
 const decoder = new TextDecoder();
 
-function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
-  outer: for (let i = from; i + needle.length <= bytes.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+// C0 controls but tab, DEL, and C1 controls: matching them is the point.
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+
+/** Shows control characters as text: caret notation for C0 and DEL, U+FFFD for C1. */
+function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;
+    return code === 0x7f ? "^?" : "\ufffd";
+  });
 }
 
 /**

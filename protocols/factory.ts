@@ -8,6 +8,25 @@ import type {
 } from "../reactor/interfaces.ts";
 
 /**
+ * A protocol class, or a function that returns a new protocol: what
+ * {@linkcode Factory.protocol} holds.
+ *
+ * @typeParam P The protocol made.
+ */
+export type ProtocolMaker<P extends ProtocolLike> = (new () => P) | (() => P);
+
+// Whether `new f()` is allowed, found without calling f: Reflect.construct
+// checks that its third argument is a constructor before anything runs.
+function isConstructor(f: unknown): boolean {
+  try {
+    Reflect.construct(Object, [], f as new () => unknown);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Makes a protocol for each connection and holds what those connections
  * share (configuration, a user table, a database handle): protocols are
  * short-lived, one per connection; the factory outlives them all.
@@ -58,11 +77,20 @@ import type {
  */
 export class Factory<P extends ProtocolLike = ProtocolLike> implements FactoryLike {
   /**
-   * The protocol class that {@linkcode Factory.buildProtocol} instantiates
-   * (with no arguments); `null` until set. A subclass sets it with a field:
+   * What {@linkcode Factory.buildProtocol} makes each protocol with: a
+   * protocol class, instantiated with no arguments, or (Twisted's "any
+   * callable") a function that returns a protocol, such as `() => new
+   * Echo(options)`; `null` until set. A subclass sets it with a field:
    * `override protocol = MyProtocol;`.
+   *
+   * The two are told apart by whether `new` accepts the value: a class or a
+   * `function` is used with `new` (a `function` that returns an object gives
+   * that object, so `function () { return p; }` works too), and an arrow
+   * function, method or async function, which `new` refuses, is called.
    */
-  protocol: (new () => P) | null = null;
+  protocol: ProtocolMaker<P> | null = null;
+  #maker: ProtocolMaker<P> | null = null;
+  #construct = true;
 
   /** How many ports use the factory: `doStart()` minus `doStop()` calls. */
   numPorts: number = 0;
@@ -72,7 +100,8 @@ export class Factory<P extends ProtocolLike = ProtocolLike> implements FactoryLi
    * makes a ClientFactory) and sets its `protocol`: the short way to serve a
    * protocol that needs no shared state.
    *
-   * @param protocol The protocol class to build for each connection.
+   * @param protocol The protocol class to build for each connection, or a
+   *   function that returns a protocol (see {@linkcode Factory.protocol}).
    * @param args Arguments for the factory's constructor (not the protocol's).
    * @returns The new factory, typed to build `protocol`.
    *
@@ -93,7 +122,7 @@ export class Factory<P extends ProtocolLike = ProtocolLike> implements FactoryLi
     F extends Factory<ProtocolLike>,
   >(
     this: new (...args: A) => F,
-    protocol: new () => Q,
+    protocol: ProtocolMaker<Q>,
     ...args: A
   ): Factory<Q> & F {
     const factory = new this(...args) as Factory<Q> & F;
@@ -160,13 +189,17 @@ export class Factory<P extends ProtocolLike = ProtocolLike> implements FactoryLi
    */
   // deno-lint-ignore no-unused-vars
   buildProtocol(addr: Address): P | null {
-    const cls = this.protocol;
-    if (cls === null) {
+    const maker = this.protocol;
+    if (maker === null) {
       throw new TypeError(
         `${this.logPrefix()}.protocol is not set: set it, or override buildProtocol()`,
       );
     }
-    const p = new cls();
+    if (maker !== this.#maker) {
+      this.#maker = maker;
+      this.#construct = isConstructor(maker);
+    }
+    const p = this.#construct ? new (maker as new () => P)() : (maker as () => P)();
     if ("factory" in p) (p as { factory: unknown }).factory = this;
     return p;
   }

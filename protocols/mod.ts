@@ -61,7 +61,7 @@ export type {
 
 // Protocols and factories.
 export { Protocol } from "./protocol.ts";
-export { ClientFactory, Factory, ServerFactory } from "./factory.ts";
+export { ClientFactory, Factory, type ProtocolMaker, ServerFactory } from "./factory.ts";
 export { ReconnectingClientFactory } from "./reconnecting_client_factory.ts";
 export { ClientCreator, type TCPClientReactor } from "./client_creator.ts";
 export type { ConnectTCPOptions } from "../reactor/tcp.ts";
@@ -106,6 +106,7 @@ export {
   type AgentLike,
   type AgentOptions,
   BadResponseVersion,
+  BodyTooLargeError,
   type ClientRequest,
   DataLoss,
   getPage,
@@ -121,6 +122,7 @@ export {
   PartialDownloadError,
   PotentialDataLoss,
   readBody,
+  type ReadBodyOptions,
   RedirectAgent,
   RedirectWithNoLocation,
   RequestNotSent,
@@ -132,7 +134,7 @@ export {
   ResponseNeverReceived,
   type ResponseOptions,
   SchemeNotSupported,
-} from "./http_client.ts";
+} from "./http/mod.ts";
 export { ChatFactory, ChatProtocol } from "./chat.ts";
 export {
   Proxy,

@@ -2,10 +2,14 @@
  * The grammar of endpoint descriptions, as Twisted's `serverFromString` and
  * `clientFromString` read them: fields separated by `:`, each either
  * positional or `key=value`, with `\` escaping the next character (so
- * `\:` is a colon inside a field). The first field names the type.
+ * `\:` is a colon inside a field). The first field names the type. Also
+ * the readers of fields' values: numbers, flags, and the PEM files of TLS.
  *
  * @module
  */
+import { Logger } from "./log.ts";
+
+const logger = new Logger("endpoints");
 
 /** A description that cannot be understood: says what is wrong and where. */
 export class EndpointDescriptionError extends Error {
@@ -207,4 +211,202 @@ export function _flag(description: string, value: string, what: string): boolean
     description,
     `${what} must be 1 or 0, not ${JSON.stringify(value)}`,
   );
+}
+
+/**
+ * The text of a file a description names.
+ *
+ * @param description For errors.
+ * @param path The file.
+ * @returns Its text.
+ * @throws {EndpointDescriptionError} If it cannot be read.
+ */
+export function _readText(description: string, path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new EndpointDescriptionError(
+      description,
+      `Cannot read ${path}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * PEM certificates from a file, or from each `.pem`/`.crt` file of a
+ * directory (in name order).
+ *
+ * @param description For errors.
+ * @param path The file or directory.
+ * @param what The key's name, for errors.
+ * @param directoryOnly Refuse a plain file (Twisted's `caCertsDir` and
+ *   `trustRoots` name directories).
+ * @returns Each file's text.
+ * @throws {EndpointDescriptionError} If it cannot be read, or is a file
+ *   where a directory is wanted.
+ */
+export function _readPEMs(
+  description: string,
+  path: string,
+  what: string,
+  directoryOnly = false,
+): string[] {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    throw new EndpointDescriptionError(
+      description,
+      `Cannot read ${path}: ${(error as Error).message}`,
+    );
+  }
+  if (directoryOnly && !info.isDirectory) {
+    throw new EndpointDescriptionError(
+      description,
+      `${what} must be a directory of PEM files, and ${path} is not a directory`,
+    );
+  }
+  const files = info.isDirectory
+    ? [...Deno.readDirSync(path)]
+      .filter((entry) => entry.isFile && /\.(pem|crt)$/i.test(entry.name))
+      .map((entry) => `${path}/${entry.name}`)
+      .sort()
+    : [path];
+  return files.map((file) => _readText(description, file));
+}
+
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+const CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]+?\r?\n-----END CERTIFICATE-----/g;
+
+/**
+ * A client certificate from its files, as Twisted reads `certKey=` and
+ * `privateKey=` (`ssl:`) or `certificate=` and `privateKey=` (`tls:`): the
+ * certificate file alone may hold the key too.
+ *
+ * @param description For errors.
+ * @param certPath The certificate's file, if given.
+ * @param keyPath The key's file, if given.
+ * @param certName The certificate key's name in the description.
+ * @returns PEM `cert` and `key`, or `undefined` when neither is given.
+ * @throws {EndpointDescriptionError} For a key without a certificate (which
+ *   Twisted silently ignores), a certificate file with no key and no key
+ *   file, or an unreadable file.
+ */
+export function _clientCertificate(
+  description: string,
+  certPath: string | undefined,
+  keyPath: string | undefined,
+  certName: string,
+): { cert: string; key: string } | undefined {
+  if (certPath === undefined) {
+    if (keyPath === undefined) return undefined;
+    throw new EndpointDescriptionError(
+      description,
+      `privateKey needs ${certName}, the client certificate it goes with`,
+    );
+  }
+  const cert = _readText(description, certPath);
+  if (keyPath !== undefined) return { cert, key: _readText(description, keyPath) };
+  if (!PRIVATE_KEY.test(cert)) {
+    throw new EndpointDescriptionError(
+      description,
+      `${certPath} holds no private key: give privateKey= too`,
+    );
+  }
+  return { cert, key: cert };
+}
+
+/**
+ * The certificates of an `extraCertChain=` file, to send after the
+ * server's own.
+ *
+ * @param description For errors.
+ * @param path The file.
+ * @returns Its certificates, PEM, one per line break.
+ * @throws {EndpointDescriptionError} If it cannot be read or holds no
+ *   certificate.
+ */
+export function _certChain(description: string, path: string): string {
+  const found = _readText(description, path).match(CERTIFICATE);
+  if (found === null) {
+    throw new EndpointDescriptionError(
+      description,
+      `extraCertChain ${path} holds no PEM certificate`,
+    );
+  }
+  return found.join("\n");
+}
+
+// OpenSSL's method names as Twisted takes them: those that allow TLS 1.2 or
+// later can be served by Deno's TLS (1.2 and 1.3); the others cannot.
+const ANY_MODERN_TLS = new Set([
+  "SSLv23_METHOD",
+  "TLS_METHOD",
+  "TLS_SERVER_METHOD",
+  "TLSv1_2_METHOD",
+]);
+const OBSOLETE_TLS = new Set(["SSLv2_METHOD", "SSLv3_METHOD", "TLSv1_METHOD", "TLSv1_1_METHOD"]);
+
+/**
+ * Checks `sslmethod=`. Deno's TLS always negotiates TLS 1.2 or 1.3 and
+ * cannot be pinned to a version, so a method that allows those is ignored
+ * with a logged warning (the handshake is at least as strong as asked), and
+ * one that asks for SSL 2 or 3 or TLS 1.0 or 1.1 only is refused.
+ *
+ * @param description For errors.
+ * @param value The method's name, such as `SSLv23_METHOD`.
+ * @throws {EndpointDescriptionError} For an obsolete or unknown method.
+ */
+export function _sslMethod(description: string, value: string): void {
+  if (ANY_MODERN_TLS.has(value)) {
+    logger.warn(
+      `sslmethod=${value} is ignored: Deno's TLS always negotiates TLS 1.2 or 1.3 ` +
+        `(in ${JSON.stringify(description)})`,
+    );
+    return;
+  }
+  if (OBSOLETE_TLS.has(value)) {
+    throw new EndpointDescriptionError(
+      description,
+      `sslmethod=${value} cannot be served: Deno's TLS speaks only TLS 1.2 and 1.3`,
+    );
+  }
+  throw new EndpointDescriptionError(
+    description,
+    `Unknown sslmethod ${value} (known: ${[...ANY_MODERN_TLS, ...OBSOLETE_TLS].join(", ")})`,
+  );
+}
+
+/**
+ * Checks `dhParameters=`: the file must be readable, as in Twisted, but its
+ * parameters are ignored with a logged warning. Deno's TLS has no
+ * finite-field Diffie-Hellman suites; it always uses elliptic-curve ones,
+ * which give the forward secrecy the parameters are for.
+ *
+ * @param description For errors.
+ * @param path The file.
+ * @throws {EndpointDescriptionError} If it cannot be read.
+ */
+export function _dhParameters(description: string, path: string): void {
+  _readText(description, path);
+  logger.warn(
+    `dhParameters=${path} is ignored: Deno's TLS has no finite-field DHE cipher suites; ` +
+      `its ECDHE suites give forward secrecy (in ${JSON.stringify(description)})`,
+  );
+}
+
+/**
+ * The text after a description's type, exactly as written (escapes kept):
+ * `tcp:8080:interface=127.0.0.1` for `haproxy:tcp:8080:interface=127.0.0.1`,
+ * so that a wrapping type can hand it on whole.
+ *
+ * @param description The description.
+ * @returns Everything after the first unescaped `:`, or `""` if none.
+ */
+export function _afterType(description: string): string {
+  for (let i = 0; i < description.length; i++) {
+    if (description[i] === "\\") i++;
+    else if (description[i] === ":") return description.slice(i + 1);
+  }
+  return "";
 }

@@ -48,3 +48,29 @@ export function _isIPv6(text: string): boolean {
 export function _isIPAddress(text: string): boolean {
   return _isIPv4(text) || _isIPv6(text);
 }
+
+/**
+ * The canonical text of an IPv6 address given as text or as 16 bytes:
+ * lower case, the longest run of zero groups shortened to `::` (the form
+ * `Deno.Addr` reports), by way of the URL parser.
+ *
+ * @param address The address: text without brackets or zone, or 16 bytes.
+ * @returns The canonical text, or `null` if it is not an IPv6 address.
+ */
+export function _canonicalIPv6(address: string | Uint8Array): string | null {
+  let text: string;
+  if (typeof address === "string") {
+    if (!/^[0-9A-Fa-f:.]+$/.test(address)) return null;
+    text = address;
+  } else {
+    if (address.length !== 16) return null;
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(((address[i] << 8) | address[i + 1]).toString(16));
+    text = groups.join(":");
+  }
+  try {
+    return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
+  }
+}

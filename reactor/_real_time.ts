@@ -1,7 +1,7 @@
 /**
  * Real time for the process: the one scheduler behind the reactor's
- * `callLater`, the default clock of `LoopingCall` and the default
- * `Cooperator`, driven by a single Deno timer.
+ * `callLater` (so behind `LoopingCall`, whose default clock is the reactor)
+ * and the default `Cooperator`, driven by a single Deno timer.
  *
  * @module
  */

@@ -86,6 +86,14 @@ const EXIT_CODES: ReadonlyArray<readonly [Deno.Signal, number]> = [
   ["SIGTERM", 143],
 ];
 
+/**
+ * Seconds within which a repeated stop signal counts as the same one. A
+ * terminal's Ctrl-C goes to the whole foreground process group, so a program
+ * run by `deno task` or `npx` gets it from the terminal and again, forwarded,
+ * from its parent, a few milliseconds apart: that is one Ctrl-C, not two.
+ */
+const SIGNAL_REPEAT_WINDOW = 1;
+
 // Reactors that are running hold the process open: one keep-alive for all.
 let processHolders = 0;
 
@@ -116,7 +124,11 @@ function holdProcess(): () => void {
  * later turn of the event loop; and a reactor runs once. While it runs, the
  * first SIGINT or SIGTERM stops it gracefully (shutdown triggers run); a
  * second one, or one that arrives while a shutdown is already under way,
- * exits the process at once with 130 (SIGINT) or 143 (SIGTERM).
+ * exits the process at once with 130 (SIGINT) or 143 (SIGTERM). Signals
+ * that arrive within a second of the one that started the shutdown are that
+ * same signal delivered again (a terminal's Ctrl-C reaches a program under
+ * `deno task` or `npx` both directly and forwarded by its parent), and are
+ * ignored: press Ctrl-C again after a second to force the exit.
  *
  * Use the process-wide {@linkcode reactor} in programs; in tests, build a
  * fresh `new DenoReactor()` for each lifecycle, with
@@ -168,6 +180,8 @@ export class DenoReactor implements ReactorTime {
   #sharePorts = false;
   #signalListeners: Array<[Deno.Signal, () => void]> = [];
   #exitSignal: Deno.Signal | undefined;
+  // When (performance.now(), ms) the signal that started the shutdown came.
+  #signalledAt = -Infinity;
 
   #disconnectHooks = new Set<() => unknown>();
   #usesNetwork = false;
@@ -743,7 +757,16 @@ export class DenoReactor implements ReactorTime {
   }
 
   #onSignal(signal: Deno.Signal, exitCode: number): void {
-    if (this.#stopped) Deno.exit(exitCode); // a shutdown is already under way
+    // Real time, not the reactor's (which a test may have frozen): the
+    // window is about how signals are delivered.
+    const now = performance.now();
+    if (this.#stopped) {
+      // A shutdown is already under way: a repeat of the signal that started
+      // it is the same keypress; a later one insists.
+      if (now - this.#signalledAt < SIGNAL_REPEAT_WINDOW * 1000) return;
+      Deno.exit(exitCode);
+    }
+    this.#signalledAt = now;
     this.#exitSignal = signal;
     this.stop();
   }

@@ -13,13 +13,21 @@ import type { Failure } from "../defer/failure.ts";
 import { fail } from "../defer/helpers.ts";
 import type { DelayedCall, ReactorTime } from "../defer/time.ts";
 import {
+  _afterType,
   _bind,
+  _certChain,
+  _clientCertificate,
+  _dhParameters,
   _flag,
   _integer,
   _parseDescription,
   _port,
+  _readPEMs,
+  _readText,
   _seconds,
+  _sslMethod,
   EndpointDescriptionError,
+  type ParsedDescription,
 } from "./_endpoint_parser.ts";
 import { _isIPAddress } from "./_ip_address.ts";
 import {
@@ -28,6 +36,7 @@ import {
   NoProtocol,
   NotConnectingError,
 } from "./connection_errors.ts";
+import { HAProxyServerEndpoint } from "./haproxy_endpoint.ts";
 import type {
   Address,
   ClientFactoryLike,
@@ -125,7 +134,7 @@ export interface EndpointReactor {
     port: number,
     factory: ClientFactoryLike,
     contextFactory?: TLSClientOptions,
-    options?: { timeout?: number },
+    options?: TCPClientEndpointOptions,
   ): Connector;
   /** Schedules the staggered attempts of {@linkcode HostnameEndpoint}. */
   callLater?(delay: number, fn: () => void): DelayedCall;
@@ -711,8 +720,8 @@ export class SSL4ClientEndpoint implements StreamClientEndpoint {
   readonly port: number;
   /** The TLS settings. */
   readonly contextFactory: TLSClientOptions;
-  /** `timeout`. */
-  readonly options: { timeout?: number };
+  /** `timeout`, and `bindAddress` (which Deno cannot do: connecting fails). */
+  readonly options: TCPClientEndpointOptions;
 
   /**
    * Describes the endpoint; nothing happens until it is used.
@@ -720,15 +729,16 @@ export class SSL4ClientEndpoint implements StreamClientEndpoint {
    * @param reactor The reactor.
    * @param host The host.
    * @param port The port.
-   * @param contextFactory `hostname`, `caCerts`, `alpnProtocols`.
-   * @param options `timeout`.
+   * @param contextFactory `hostname`, `caCerts`, `alpnProtocols`, and a
+   *   client certificate's `cert` and `key`.
+   * @param options `timeout` and `bindAddress`.
    */
   constructor(
     reactor: EndpointReactor,
     host: string,
     port: number,
     contextFactory: TLSClientOptions = {},
-    options: { timeout?: number } = {},
+    options: TCPClientEndpointOptions = {},
   ) {
     this.#reactor = reactor;
     this.host = host;
@@ -794,36 +804,6 @@ export function connectProtocol<P extends ProtocolLike>(
 // Descriptions
 // ---------------------------------------------------------------------------
 
-function readPEMs(description: string, path: string): string[] {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (error) {
-    throw new EndpointDescriptionError(
-      description,
-      `Cannot read ${path}: ${(error as Error).message}`,
-    );
-  }
-  const files = info.isDirectory
-    ? [...Deno.readDirSync(path)]
-      .filter((entry) => entry.isFile && /\.(pem|crt)$/i.test(entry.name))
-      .map((entry) => `${path}/${entry.name}`)
-      .sort()
-    : [path];
-  return files.map((file) => readText(description, file));
-}
-
-function readText(description: string, path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new EndpointDescriptionError(
-      description,
-      `Cannot read ${path}: ${(error as Error).message}`,
-    );
-  }
-}
-
 function tcpServerOptions(
   description: string,
   bound: Map<string, string>,
@@ -845,7 +825,20 @@ function tcpServerOptions(
  * - `tcp6:PORT[:interface=ADDRESS][:backlog=N]`: IPv6, `::` by default;
  * - `unix:PATH[:mode=OCTAL][:backlog=N][:lockfile=0|1]` (also `address=`);
  * - `ssl:PORT:privateKey=KEY.pem[:certKey=CERT.pem][:interface=][:backlog=]`
- *   (`certKey` defaults to `privateKey`, a file holding both).
+ *   `[:extraCertChain=CHAIN.pem]` (`certKey` defaults to `privateKey`, a file
+ *   holding both; the chain file's certificates are sent after the
+ *   server's);
+ * - `haproxy:DESCRIPTION`: the server endpoint DESCRIPTION (`haproxy:tcp:8080`,
+ *   `haproxy:unix:/run/app.sock`) behind a PROXY protocol balancer: an
+ *   {@linkcode HAProxyServerEndpoint}, its header timeout on `reactor`'s
+ *   clock when it has one.
+ *
+ * Keys of Twisted's that Deno's TLS cannot honour: `sslmethod=` is ignored
+ * with a logged warning when it allows TLS 1.2 or later (`SSLv23_METHOD`,
+ * `TLS_METHOD`, `TLSv1_2_METHOD`: Deno always negotiates TLS 1.2 or 1.3) and
+ * refused for SSL 2 or 3 or TLS 1.0 or 1.1; `dhParameters=` is read, then
+ * ignored with a logged warning (Deno's TLS has only elliptic-curve key
+ * exchange, which gives the forward secrecy the parameters are for).
  *
  * Fields are separated by `:`; `\` escapes the next character, so
  * `unix:C\:\\sock` is the path `C:\sock`.
@@ -899,21 +892,30 @@ export function serverFromString(
       return new UNIXServerEndpoint(reactor, path, options);
     }
     case "ssl": {
+      // Twisted's positional order.
       const bound = _bind(description, parsed, [
         "port",
         "privateKey",
         "certKey",
+        "sslmethod",
         "interface",
         "backlog",
+        "extraCertChain",
+        "dhParameters",
       ]);
       const port = _port(description, bound.get("port"));
       const keyFile = bound.get("privateKey");
       if (keyFile === undefined) {
         throw new EndpointDescriptionError(description, "No privateKey file");
       }
-      const key = readText(description, keyFile);
+      const key = _readText(description, keyFile);
       const certFile = bound.get("certKey") ?? keyFile;
-      const cert = certFile === keyFile ? key : readText(description, certFile);
+      let cert = certFile === keyFile ? key : _readText(description, certFile);
+      if (bound.has("extraCertChain")) {
+        cert = `${cert.trimEnd()}\n${_certChain(description, bound.get("extraCertChain")!)}\n`;
+      }
+      if (bound.has("sslmethod")) _sslMethod(description, bound.get("sslmethod")!);
+      if (bound.has("dhParameters")) _dhParameters(description, bound.get("dhParameters")!);
       return new SSL4ServerEndpoint(
         reactor,
         port,
@@ -921,10 +923,23 @@ export function serverFromString(
         tcpServerOptions(description, bound),
       );
     }
+    case "haproxy": {
+      const wrapped = _afterType(description);
+      if (wrapped === "") {
+        throw new EndpointDescriptionError(description, "No endpoint to wrap after haproxy:");
+      }
+      if (_parseDescription(wrapped).type === "haproxy") {
+        throw new EndpointDescriptionError(description, "haproxy: cannot wrap haproxy:");
+      }
+      return new HAProxyServerEndpoint(
+        serverFromString(reactor, wrapped),
+        isReactorTime(reactor) ? { clock: reactor } : {},
+      );
+    }
     default:
       throw new EndpointDescriptionError(
         description,
-        `Unknown endpoint type ${parsed.type} (known: tcp, tcp6, unix, ssl)`,
+        `Unknown endpoint type ${parsed.type} (known: tcp, tcp6, unix, ssl, haproxy)`,
       );
   }
 }
@@ -933,6 +948,21 @@ function clientTimeout(description: string, bound: Map<string, string>): { timeo
   return bound.has("timeout")
     ? { timeout: _seconds(description, bound.get("timeout")!, "timeout") }
     : {};
+}
+
+// Twisted's TCP and SSL client parsers read a lone positional field as the
+// port when the host is given by name: `tcp:host=example.com:80`.
+function bindClient(
+  description: string,
+  parsed: ParsedDescription,
+  names: readonly string[],
+): Map<string, string> {
+  const portFirst = parsed.positional.length === 1 && parsed.keywords.has("host");
+  return _bind(
+    description,
+    parsed,
+    portFirst ? ["port", ...names.filter((n) => n !== "port")] : names,
+  );
 }
 
 function hostOf(description: string, bound: Map<string, string>): string {
@@ -945,20 +975,37 @@ function hostOf(description: string, bound: Map<string, string>): string {
  * Makes a client endpoint from a description, as Twisted's
  * `clientFromString` does:
  *
- * - `tcp:HOST:PORT[:timeout=SECONDS]` (also `host=`, `port=`): a
- *   {@linkcode TCP4ClientEndpoint}; `bindAddress=` is refused by Deno;
+ * - `tcp:HOST:PORT[:timeout=SECONDS]` (also `host=`, `port=`; as in
+ *   Twisted, `tcp:host=HOST:PORT` reads the lone field as the port): a
+ *   {@linkcode TCP4ClientEndpoint};
  * - `tcp6:HOST:PORT[:timeout=]`;
- * - `unix:PATH[:timeout=][:checkPID=0|1]` (also `path=`);
- * - `ssl:HOST:PORT[:timeout=][:caCerts=FILE-OR-DIR][:hostname=NAME]`;
- * - `tls:HOST:PORT[:timeout=][:caCerts=]`: TLS verified for HOST. Twisted
- *   builds `tls:` on a `HostnameEndpoint`; here it is an
- *   {@linkcode SSL4ClientEndpoint}, and the name is resolved by Deno.
+ * - `unix:PATH[:timeout=][:lockfile=0|1]` (also `path=`, and `checkPID=`
+ *   for `lockfile=`);
+ * - `ssl:HOST:PORT[:timeout=][:certKey=CERT.pem][:privateKey=KEY.pem]`
+ *   `[:caCertsDir=DIR][:hostname=NAME][:caCerts=FILE-OR-DIR]`: a client
+ *   certificate from `certKey` (a file that may hold its key too) and
+ *   `privateKey`; the `.pem`/`.crt` files of `caCertsDir` trusted;
+ * - `tls:HOST:PORT[:timeout=][:certificate=CERT.pem][:privateKey=KEY.pem]`
+ *   `[:trustRoots=DIR][:caCerts=]`: TLS verified for HOST, with a client
+ *   certificate and trusted CAs as for `ssl:`. Twisted builds `tls:` on a
+ *   `HostnameEndpoint`; here it is an {@linkcode SSL4ClientEndpoint}, and
+ *   the name is resolved by Deno. Twisted's `endpoint=` is not supported.
+ *
+ * Divergences that Deno imposes: `bindAddress=` (tcp, ssl, tls) is accepted
+ * but connecting fails with a `TypeError` saying that Deno cannot bind the
+ * local end; `lockfile=1` likewise fails, as torsion's servers write no lock
+ * file to check; the CAs of `caCertsDir`/`trustRoots` are trusted in
+ * addition to the system's roots, not instead of them as in Twisted (Deno
+ * always keeps its roots); with a client certificate, the server is
+ * verified for the host connected to, so `hostname=` cannot name another.
  *
  * @param reactor The reactor the endpoint will connect with.
  * @param description The description.
  * @returns The endpoint.
  * @throws {EndpointDescriptionError} For an unknown type, a missing host or
- *   path, a bad port or timeout, an unknown key, or unreadable CA files.
+ *   path, a bad port or timeout, an unknown key, unreadable certificate
+ *   files, a `privateKey=` without its certificate, or a certificate file
+ *   without a key when no `privateKey=` is given.
  *
  * @example
  * ```ts
@@ -980,7 +1027,7 @@ export function clientFromString(
   switch (parsed.type) {
     case "tcp":
     case "tcp6": {
-      const bound = _bind(description, parsed, ["host", "port", "timeout", "bindAddress"]);
+      const bound = bindClient(description, parsed, ["host", "port", "timeout", "bindAddress"]);
       const host = hostOf(description, bound);
       const port = _port(description, bound.get("port"));
       const options: TCPClientEndpointOptions = clientTimeout(description, bound);
@@ -990,32 +1037,67 @@ export function clientFromString(
         : new TCP6ClientEndpoint(reactor, host, port, options);
     }
     case "unix": {
-      const bound = _bind(description, parsed, ["path", "timeout", "checkPID"]);
+      const bound = _bind(description, parsed, ["path", "timeout", "checkPID", "lockfile"]);
       const path = bound.get("path");
       if (path === undefined || path === "") {
         throw new EndpointDescriptionError(description, "No socket path");
       }
       const options: UNIXClientEndpointOptions = clientTimeout(description, bound);
-      if (bound.has("checkPID")) {
-        options.checkPID = _flag(description, bound.get("checkPID")!, "checkPID");
+      // lockfile= is Twisted's name for checkPID in descriptions.
+      if (bound.has("lockfile") && bound.has("checkPID")) {
+        throw new EndpointDescriptionError(description, "lockfile and checkPID are the same key");
+      }
+      for (const key of ["checkPID", "lockfile"]) {
+        if (bound.has(key)) options.checkPID = _flag(description, bound.get(key)!, key);
       }
       return new UNIXClientEndpoint(reactor, path, options);
     }
     case "ssl":
     case "tls": {
-      const bound = _bind(description, parsed, ["host", "port", "timeout", "caCerts", "hostname"]);
+      // Twisted's names: ssl takes certKey and caCertsDir, tls takes
+      // certificate and trustRoots; caCerts (a file or a directory) is ours.
+      const ssl = parsed.type === "ssl";
+      const certName = ssl ? "certKey" : "certificate";
+      const rootsName = ssl ? "caCertsDir" : "trustRoots";
+      const names = [
+        "host",
+        "port",
+        "timeout",
+        "bindAddress",
+        certName,
+        "privateKey",
+        rootsName,
+        "hostname",
+        "caCerts",
+      ];
+      const bound = ssl
+        ? bindClient(description, parsed, names)
+        : _bind(description, parsed, names);
       const host = hostOf(description, bound);
       const port = _port(description, bound.get("port"));
       const settings: TLSClientOptions = {};
-      if (bound.has("caCerts")) settings.caCerts = readPEMs(description, bound.get("caCerts")!);
+      const caCerts: string[] = [];
+      if (bound.has(rootsName)) {
+        caCerts.push(..._readPEMs(description, bound.get(rootsName)!, rootsName, true));
+      }
+      if (bound.has("caCerts")) {
+        caCerts.push(..._readPEMs(description, bound.get("caCerts")!, "caCerts"));
+      }
+      if (caCerts.length > 0) settings.caCerts = caCerts;
       if (bound.has("hostname")) settings.hostname = bound.get("hostname");
-      return new SSL4ClientEndpoint(
-        reactor,
-        host,
-        port,
-        settings,
-        clientTimeout(description, bound),
+      const client = _clientCertificate(
+        description,
+        bound.get(certName),
+        bound.get("privateKey"),
+        certName,
       );
+      if (client !== undefined) {
+        settings.cert = client.cert;
+        settings.key = client.key;
+      }
+      const options: TCPClientEndpointOptions = clientTimeout(description, bound);
+      if (bound.has("bindAddress")) options.bindAddress = [bound.get("bindAddress")!, 0];
+      return new SSL4ClientEndpoint(reactor, host, port, settings, options);
     }
     default:
       throw new EndpointDescriptionError(

@@ -2,12 +2,12 @@ import { Deferred } from "../defer/deferred.ts";
 import type { Failure } from "../defer/failure.ts";
 import { maybeDeferred } from "../defer/helpers.ts";
 import type { DelayedCall, ReactorTime } from "../defer/time.ts";
-import { realTime } from "./_real_time.ts";
+import { reactor } from "./deno_reactor.ts";
 import { functionName } from "./delayed_call.ts";
 
 /**
  * Calls a function every `interval` seconds: polling, heartbeats, periodic
- * flushes. Built on a clock's `callLater`, so in tests set
+ * flushes. Built on a clock's `callLater` (the reactor's unless told otherwise), so in tests set
  * {@linkcode LoopingCall.clock} to a `Clock` and advance it.
  *
  * Each run is scheduled at the next multiple of the interval since `start()`
@@ -44,10 +44,11 @@ import { functionName } from "./delayed_call.ts";
  */
 export class LoopingCall<A extends unknown[] = unknown[]> {
   /**
-   * Where time comes from; by default the reactor's real time. Set it before
-   * `start()`: a `Clock` in tests.
+   * Where time comes from: by default the global `reactor`, as in Twisted
+   * (`clock = reactor`), so the loop's calls are among the reactor's
+   * `getDelayedCalls()`. Set it before `start()`: a `Clock` in tests.
    */
-  clock: ReactorTime = realTime;
+  clock: ReactorTime = reactor;
 
   readonly #run: () => unknown;
   #name: string;

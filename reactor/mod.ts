@@ -120,6 +120,21 @@ export {
   UNIXServerEndpoint,
   type UNIXServerEndpointOptions,
 } from "./endpoints.ts";
+export { HAProxyServerEndpoint, proxyEndpoint } from "./haproxy_endpoint.ts";
+export {
+  HAProxyProtocolWrapper,
+  HAProxyWrappingFactory,
+  type HAProxyWrappingFactoryOptions,
+} from "./haproxy_wrapping_factory.ts";
+export {
+  InvalidNetworkProtocol,
+  InvalidProxyHeader,
+  MissingAddressData,
+} from "./proxy_header_errors.ts";
+export type { ProxyHeaderResult, ProxyInfo } from "./proxy_info.ts";
+export { ProxyHeaderParser, type ProxyHeaderParserOptions } from "./proxy_header_parser.ts";
+export { V1Parser } from "./proxy_v1_parser.ts";
+export { V2Parser } from "./proxy_v2_parser.ts";
 export type { StreamTransport, StreamTransportOptions } from "./stream_transport.ts";
 export type { StreamPort } from "./stream_port.ts";
 export type { StreamConnector } from "./stream_connector.ts";

@@ -36,6 +36,12 @@ const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTE
  *   before `main` finished (Twisted's `react` exits 0 then; a shell reports
  *   a signal this way).
  *
+ * A `main` that settles during shutdown counts, as in Twisted: when a
+ * shutdown trigger fails what an `async` main awaits, the exit code is 1. As
+ * a promise passes its outcome on in promise jobs, not synchronously, `react`
+ * lets them run (one turn of the event loop) after the reactor has stopped
+ * and before it picks the code.
+ *
  * Divergences from Twisted: there is no `SystemExit` to carry another code;
  * call `Deno.exit(code)` from `main` for that.
  *
@@ -94,7 +100,11 @@ export function react<A extends unknown[]>(
     else reactorInstance.callWhenRunning(stop, result, true);
   });
 
-  return reactorInstance.run().then(() => {
+  return reactorInstance.run().then(async () => {
+    // A shutdown trigger may have just settled what an async main awaits;
+    // the news reaches `finished` through promise jobs, which all run before
+    // the next macrotask. Twisted's coroutines resume synchronously instead.
+    if (code === undefined) await new Promise((resolve) => setTimeout(resolve, 0));
     const signal = reactorInstance.exitSignal;
     const exitCode = code ?? (signal !== undefined ? SIGNAL_EXIT_CODES[signal] ?? 1 : 0);
     exit(exitCode);

@@ -1,9 +1,18 @@
 /**
  * What every listening stream port does, whatever the socket: accept in a
  * loop, build a protocol per connection (`null` refuses it), start a
- * transport, back off after a failed accept, and stop on request or at the
- * reactor's shutdown. TCP, TLS and UNIX ports differ only in the transport
- * they wrap a connection in and the address type they report.
+ * transport, and stop on request or at the reactor's shutdown. TCP, TLS and
+ * UNIX ports differ only in the transport they wrap a connection in and the
+ * address type they report.
+ *
+ * A failed accept is one of two kinds. Most are one connection's problem: a
+ * client that connected and reset before it was accepted (`NotConnected`,
+ * `ConnectionReset`, `ConnectionAborted`). Those are logged at debug level
+ * and the loop accepts the next connection at once, so a client that loops
+ * connect-then-reset cannot stall the port for everyone else. The rest, such
+ * as running out of file descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM), would
+ * fail again at once: the loop pauses 100 ms before trying again and warns at
+ * most once every 10 seconds, saying how many failures it skipped.
  *
  * @module
  */
@@ -17,6 +26,37 @@ const logger = new Logger("reactor");
 
 /** The longest delay `setTimeout` takes, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Seconds to wait before accepting again after running out of resources. */
+const BACKOFF_SECONDS = 0.1;
+
+/** Seconds between two warnings about failing accepts, per port. */
+const WARN_INTERVAL_SECONDS = 10;
+
+/**
+ * Errors that concern the one connection being accepted, after which the
+ * next accept can go ahead at once.
+ */
+const PER_CONNECTION_ERRORS: readonly (new (...args: never[]) => Error)[] = [
+  Deno.errors.NotConnected,
+  Deno.errors.ConnectionReset,
+  Deno.errors.ConnectionAborted,
+  Deno.errors.ConnectionRefused,
+  Deno.errors.BrokenPipe,
+  Deno.errors.TimedOut,
+  Deno.errors.InvalidData,
+];
+
+/**
+ * Whether a failed accept was one connection's problem rather than the
+ * listener's (see the module notes).
+ *
+ * @param error What `accept()` threw.
+ * @returns `true` to accept again at once.
+ */
+export function _isPerConnectionError(error: unknown): boolean {
+  return PER_CONNECTION_ERRORS.some((kind) => error instanceof kind);
+}
 
 /** Ports listening now, for {@linkcode _stopAllPorts}. */
 const ports = new Set<StreamPort<Address>>();
@@ -62,13 +102,16 @@ export class StreamPort<A extends Address> implements ListeningPort {
   #stopping: Promise<void> | undefined;
   #cancelBackoff: (() => void) | undefined;
   #endBackoff: (() => void) | undefined;
+  #lastWarning = -Infinity;
+  #unreported = 0;
 
   /**
    * Starts accepting on a bound listener.
    *
    * @param listener The bound listener.
    * @param factory The factory for accepted connections, already started.
-   * @param clock Schedules the pause after a failed accept.
+   * @param clock Schedules the pause after a failed accept and spaces the
+   *   warnings about them.
    */
   constructor(listener: Deno.Listener, factory: FactoryLike, clock?: ReactorTime) {
     this.#listener = listener;
@@ -131,16 +174,14 @@ export class StreamPort<A extends Address> implements ListeningPort {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#stopping !== undefined || error instanceof Deno.errors.BadResource) return;
-        // Out of file descriptors, say: log, pause, try again.
-        logger.error(
-          `${_nameOf(this.#factory)} on ${
-            _formatAddress(this.#host)
-          } could not accept a connection`,
-          error,
-        );
+        if (_isPerConnectionError(error)) {
+          logger.debug(`${this.#describe()}: a connection was lost before it was accepted`, error);
+          continue;
+        }
+        this.#warnRateLimited(error);
         await new Promise<void>((resolve) => {
           this.#endBackoff = resolve;
-          this.#cancelBackoff = _schedule(0.1, resolve, this.#clock);
+          this.#cancelBackoff = _schedule(BACKOFF_SECONDS, resolve, this.#clock);
         });
         this.#cancelBackoff = this.#endBackoff = undefined;
         continue;
@@ -151,6 +192,29 @@ export class StreamPort<A extends Address> implements ListeningPort {
       }
       this.#accepted(conn);
     }
+  }
+
+  #describe(): string {
+    return `${_nameOf(this.#factory)} on ${_formatAddress(this.#host)}`;
+  }
+
+  /** Warns about a failed accept, at most once per interval per port. */
+  #warnRateLimited(error: unknown): void {
+    const now = this.#clock?.seconds() ?? performance.now() / 1000;
+    if (now - this.#lastWarning < WARN_INTERVAL_SECONDS) {
+      this.#unreported++;
+      return;
+    }
+    const skipped = this.#unreported === 0
+      ? ""
+      : ` (${this.#unreported} more failed since the last warning)`;
+    logger.warn(
+      `${this.#describe()} could not accept a connection, pausing ${
+        BACKOFF_SECONDS * 1000
+      } ms${skipped}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    this.#lastWarning = now;
+    this.#unreported = 0;
   }
 
   #accepted(conn: Deno.Conn): void {

@@ -214,7 +214,10 @@ export function connectUNIX(
 ): UNIXConnector {
   checkPath(path);
   if (options.checkPID) {
-    throw new TypeError("checkPID (reading the server's PID lock file) is not supported");
+    throw new TypeError(
+      "checkPID (lockfile=1 in a description: checking the server's PID lock file) is not " +
+        "supported: torsion's UNIX servers write no lock file to check",
+    );
   }
   const connector = new UNIXConnector(path, factory, _connectTimeout(options.timeout), clock);
   connector.connect();

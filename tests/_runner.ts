@@ -1,6 +1,6 @@
 // A runner subprocess and a TCP client, for the tests that run cli.ts as
-// users run it: `deno run -A cli.ts ...`, talked to over sockets, stopped
-// with signals.
+// users run it: `deno run -A cli.ts ...` (or `deno task start`, in a process
+// group of its own), talked to over sockets, stopped with signals.
 export const CLI: string = new URL("../cli.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -13,22 +13,22 @@ export class Runner {
   #text = "";
   #timer: ReturnType<typeof setTimeout>;
 
-  constructor(args: string[], timeoutMs = 30_000) {
+  /**
+   * With `task`, runs `deno task start ARGS` instead, as the README says,
+   * in a session and process group of its own, which `interrupt()` signals
+   * as a whole, as a terminal does on Ctrl-C.
+   */
+  constructor(args: string[], timeoutMs = 30_000, readonly task = false) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", CLI, ...args],
+      args: task ? ["task", "start", ...args] : ["run", "--allow-all", CLI, ...args],
       cwd: new URL("..", import.meta.url).pathname,
+      detached: task,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },
     }).spawn();
-    this.#timer = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, timeoutMs);
+    this.#timer = setTimeout(() => this.signal("SIGKILL"), timeoutMs);
     this.#stdout = this.child.stdout.getReader();
     this.stderr = new Response(this.child.stderr).text();
   }
@@ -71,10 +71,20 @@ export class Runner {
     return { code: status.code, stdout, stderr: await this.stderr };
   }
 
-  /** Sends SIGINT and waits for the exit. */
+  /** Sends SIGINT (to the process group, for a task) and waits for the exit. */
   interrupt(): Promise<{ code: number; stdout: string; stderr: string }> {
-    this.child.kill("SIGINT");
+    this.signal("SIGINT");
     return this.finish();
+  }
+
+  /** Sends `signal` to the runner, or to its whole process group for a task. */
+  signal(signal: Deno.Signal): void {
+    try {
+      if (this.task) Deno.kill(-this.child.pid, signal);
+      else this.child.kill(signal);
+    } catch {
+      // already gone
+    }
   }
 }
 

@@ -1,8 +1,12 @@
-// The runner, run as users run it: `deno run -A cli.ts ...` in a subprocess,
-// talked to over sockets, stopped with SIGINT.
+// The runner, run as users run it: `deno run -A cli.ts ...` (or `deno task
+// start`, in a process group of its own) in a subprocess, talked to over
+// sockets, stopped with SIGINT.
 import assert from "node:assert/strict";
+import { main, type RunnerIO } from "../cli.ts";
+import config from "../deno.json" with { type: "json" };
 import { Client, Runner } from "./_runner.ts";
 
+const ROOT = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -165,6 +169,34 @@ Deno.test("cli start: chat and echo, and how to connect", async () => {
   assert.match(user.text, /Goodbye!\r\n$/);
 });
 
+Deno.test("cli start under `deno task`: Ctrl-C to the process group says goodbye, exit 0", async () => {
+  // The terminal signals the whole group and `deno task` forwards the
+  // signal again: the runner must take both as one Ctrl-C. The two arrive in
+  // either order and close together, so try a few times.
+  for (let round = 1; round <= 5; round++) {
+    const runner = new Runner(
+      ["--chat", "tcp:0:interface=127.0.0.1", "--echo", "tcp:0:interface=127.0.0.1"],
+      30_000,
+      true,
+    );
+    const port = await runner.port("chat");
+    await runner.waitFor(/Press Ctrl-C to stop/);
+    const alice = await Client.open(port);
+    const bob = await Client.open(port);
+    await bob.waitFor("Welcome");
+    // Lines end in a bare LF, as `nc` sends them on Linux.
+    await alice.send("/nick alice\nhello from nc\n");
+    await bob.waitFor("<alice> hello from nc\r\n");
+    const { code, stderr } = await runner.interrupt();
+    await Promise.all([alice.closed, bob.closed]);
+    assert.equal(code, 0, `round ${round}: ${stderr}`);
+    for (const user of [alice, bob]) {
+      assert.match(user.text, /The server is shutting down\. Goodbye!\r\n$/, `round ${round}`);
+    }
+    assert.match(stderr, /said goodbye to 2 users[^]*runner: stopped/);
+  }
+});
+
 Deno.test("cli get: prints the page, and fails with 1 for an HTTP error", async () => {
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -180,7 +212,8 @@ Deno.test("cli get: prints the page, and fails with 1 for an HTTP error", async 
     assert.equal(ok.stdout, "the page body\n");
     const missing = await new Runner(["get", `${base}/missing`]).finish();
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /404/);
+    // Said once: not "404 HTTP 404 Not Found".
+    assert.equal(missing.stderr, `get: ${base}/missing: HTTP 404 Not Found\n`);
     assert.equal(missing.stdout, "");
   } finally {
     await server.shutdown();
@@ -201,6 +234,64 @@ Deno.test("cli --help, for the runner and for each plugin", async () => {
   assert.match(chat.stdout, /--listen ENDPOINT/);
 });
 
+/** Runs `main(args)` in this process, collecting what it prints. */
+async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io: RunnerIO = {
+    stdout: (text) => (stdout += typeof text === "string" ? text : decoder.decode(text)),
+    stderr: (text) => (stderr += `${text}\n`),
+  };
+  const code = await main(args, { io });
+  return { code, stdout, stderr };
+}
+
+const PLUGIN_NAMES = [
+  "echo",
+  "discard",
+  "chargen",
+  "daytime",
+  "qotd",
+  "chat",
+  "portforward",
+  "get",
+  "start",
+];
+
+Deno.test("cli: -h, --help and --version, for the runner and every plugin", async (t) => {
+  const version = `torsion ${config.version}\n`;
+  await t.step("the runner", async () => {
+    for (const flag of ["-h", "--help"]) {
+      const { code, stdout, stderr } = await runMain([flag]);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /^Usage: cli\.ts /);
+      assert.match(stdout, /-h, --help +this text\n {2}--version /);
+    }
+    assert.deepEqual(await runMain(["--version"]), { code: 0, stdout: version, stderr: "" });
+    // After the runner's own option too.
+    assert.equal((await runMain(["--log-level", "warn", "--version"])).stdout, version);
+  });
+  for (const name of PLUGIN_NAMES) {
+    await t.step(name, async () => {
+      for (const flag of ["-h", "--help"]) {
+        const { code, stdout, stderr } = await runMain([name, flag]);
+        assert.equal(code, 0, stderr);
+        assert.match(stdout, new RegExp(`^Usage: cli\\.ts ${name} `));
+      }
+      assert.deepEqual(await runMain([name, "--version"]), {
+        code: 0,
+        stdout: version,
+        stderr: "",
+      });
+    });
+  }
+  await t.step("as a subprocess, which prints and exits 0", async () => {
+    const { code, stdout } = await new Runner(["--version"]).finish();
+    assert.equal(code, 0);
+    assert.equal(stdout, version);
+  });
+});
+
 Deno.test("cli: bad input exits 2 with the reason and a hint", async (t) => {
   const cases: [string[], RegExp][] = [
     [[], /No plugin given/],
@@ -215,6 +306,12 @@ Deno.test("cli: bad input exits 2 with the reason and a hint", async (t) => {
     [["get"], /A URL is required/],
     [["get", "not a url"], /Not a URL/],
     [["get", "http://x/", "--timeout", "soon"], /--timeout must be a number/],
+    [["get", "ftp://example.com/file"], /Unsupported scheme ftp: in ftp:\/\/example\.com\/file/],
+    [["get", "file:///etc/passwd"], /Unsupported scheme file:/],
+    [["get", "-x", "http://x/"], /Unknown option -x/],
+    [["echo", "-p", "8007"], /Unknown option -p/],
+    [["--help=yes"], /Unknown option --help=yes/],
+    [["echo", "--version=1"], /--version takes no value/],
     [["--log-level", "loud", "echo"], /Unknown log level loud/],
   ];
   for (const [args, message] of cases) {
@@ -242,3 +339,39 @@ Deno.test("cli: a port in use exits 1 with the reason", async () => {
     listener.close();
   }
 });
+
+Deno.test("cli: every runner command in the README is accepted as written", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const commands = [...readme.matchAll(/cli\.ts ([a-z]+(?: [^\s#`|]+)*)/g)].map((m) => m[1]);
+  assert.ok(commands.length >= 10, `only ${commands.length} commands found`);
+  // `run ./greeter.ts` and the like name a module of the reader's: stand in
+  // the README's own greeter.ts, written next to the README so that its
+  // `@torsion/torsion` import resolves. `run MODULE` is a placeholder.
+  const greeter = readme.match(/```ts\n(\/\/ greeter\.ts:[^]*?)```/)?.[1];
+  assert.ok(greeter !== undefined, "the README's greeter.ts is missing");
+  const stand = await Deno.makeTempFile({ dir: ROOT, prefix: ".readme_greeter_", suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(stand, greeter);
+    for (const command of commands) {
+      const args = command.split(" ");
+      if (args[0] === "run") {
+        if (args[1] === "MODULE") continue;
+        if (!(await exists(`${ROOT}${args[1]}`))) args[1] = stand;
+      }
+      // --help after the rest: every option is parsed and checked, nothing runs.
+      const { code, stderr } = await runMain([...args, "--help"]);
+      assert.equal(code, 0, `cli.ts ${command}: ${stderr}`);
+    }
+  } finally {
+    await Deno.remove(stand);
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -12,6 +12,10 @@ import { _serve } from "./serve.ts";
 import { _isUsageError, UsageError } from "./usage_error.ts";
 import { _workerFromEnv } from "./worker_link.ts";
 import { _checkShareable, _workerArgs, WorkerPool } from "./workers.ts";
+import config from "../../deno.json" with { type: "json" };
+
+/** What `--version` prints. */
+export const _VERSION = `torsion ${config.version}`;
 
 /** Options for {@linkcode main}. */
 export interface MainOptions {
@@ -59,7 +63,8 @@ export function usage(plugin?: string): string {
     "",
     "Options:",
     "  --log-level LEVEL  debug, info (default), warn or error",
-    "  --help             this text",
+    "  -h, --help         this text",
+    "  --version          the version of torsion",
   ].join("\n");
 }
 
@@ -97,10 +102,14 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
   let hint: string | undefined;
   try {
     let rest = args;
-    while (rest.length > 0 && rest[0].startsWith("--")) {
+    while (rest.length > 0 && rest[0].startsWith("-")) {
       const [first, ...more] = rest;
-      if (first === "--help") {
+      if (first === "--help" || first === "-h") {
         io.stdout(`${usage()}\n`);
+        return 0;
+      }
+      if (first === "--version") {
+        io.stdout(`${_VERSION}\n`);
         return 0;
       }
       const match = /^--log-level(?:=(.*))?$/.exec(first);
@@ -121,8 +130,12 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     if (command === "run") {
       hint = "run";
       const module = rest[1];
-      if (module === "--help") {
+      if (module === "--help" || module === "-h") {
         io.stdout(`${RUN_USAGE}\n`);
+        return 0;
+      }
+      if (module === "--version") {
+        io.stdout(`${_VERSION}\n`);
         return 0;
       }
       if (module === undefined || module.startsWith("-")) {
@@ -149,6 +162,10 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     }
     if (parsed.settings.help) {
       io.stdout(`${_makerUsage(hint, maker, name)}\n`);
+      return 0;
+    }
+    if (parsed.settings.version) {
+      io.stdout(`${_VERSION}\n`);
       return 0;
     }
     const worker = _workerFromEnv();

@@ -15,8 +15,10 @@ export interface RunnerSettings {
   workers: number;
   /** Seconds connections get to finish at shutdown. */
   grace: number;
-  /** Whether `--help` was given. */
+  /** Whether `-h` or `--help` was given. */
   help: boolean;
+  /** Whether `--version` was given. */
+  version: boolean;
 }
 
 /** The grace period when `--grace` is not given. */
@@ -39,16 +41,20 @@ const GRACE: ServiceMakerOption = {
   valueName: "SECONDS",
   description: `at shutdown, how long connections get to finish (default ${DEFAULT_GRACE})`,
 };
-const HELP: ServiceMakerOption = { type: "boolean", description: "this text" };
+const HELP: ServiceMakerOption = { type: "boolean", short: "h", description: "this text" };
+const VERSION: ServiceMakerOption = { type: "boolean", description: "the version of torsion" };
 
-const RESERVED = ["listen", "workers", "grace", "help", "positionals"];
+const RESERVED = ["listen", "workers", "grace", "help", "version", "positionals"];
 
 /** Every option `maker` takes, the runner's first. */
 export function _optionsOf(name: string, maker: ServiceMaker): Record<string, ServiceMakerOption> {
   const own = maker.options ?? {};
-  for (const key of Object.keys(own)) {
+  for (const [key, option] of Object.entries(own)) {
     if (RESERVED.includes(key)) {
       throw new UsageError(`${name} declares the option --${key}, which is the runner's own`, name);
+    }
+    if (option.short === "h") {
+      throw new UsageError(`${name} declares the option -h, which is the runner's own`, name);
     }
   }
   return {
@@ -56,6 +62,7 @@ export function _optionsOf(name: string, maker: ServiceMaker): Record<string, Se
     ...(maker.acceptsWorkers === false ? {} : { workers: WORKERS, grace: GRACE }),
     ...own,
     help: HELP,
+    version: VERSION,
   };
 }
 
@@ -139,6 +146,7 @@ export function _parse(
       workers: workers === undefined ? 1 : _workerCount(workers, name),
       grace: grace === undefined ? DEFAULT_GRACE : _seconds(grace, "--grace", name),
       help: values.has("help"),
+      version: values.has("version"),
     },
   };
 }

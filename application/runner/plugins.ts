@@ -7,7 +7,7 @@ import { clientFromString, serverFromString } from "../../reactor/endpoints.ts";
 import type { Address, FactoryLike } from "../../reactor/interfaces.ts";
 import { ChatFactory } from "../../protocols/chat.ts";
 import { Factory } from "../../protocols/factory.ts";
-import { getPage, HTTPError } from "../../protocols/http_client.ts";
+import { getPage } from "../../protocols/http/get_page.ts";
 import { ProxyFactory } from "../../protocols/portforward.ts";
 import { Chargen, Daytime, Discard, Echo, QOTD } from "../../protocols/wire.ts";
 import { MultiService } from "../multi_service.ts";
@@ -16,6 +16,7 @@ import type { ListeningAnnouncement, ServiceMaker, ServiceOptions } from "../ser
 import { StreamServerEndpointService } from "../stream_server_endpoint_service.ts";
 import type { RunnerIO } from "./io.ts";
 import { _seconds } from "./options.ts";
+import { _StartFailed } from "./serve.ts";
 import { UsageError } from "./usage_error.ts";
 
 /**
@@ -74,7 +75,7 @@ class ChatService extends MultiService {
 }
 
 // Fetches one page, prints it and stops the reactor; a failure to fetch is
-// a failure to start (exit code 1).
+// a failure to start (exit code 1), reported as `get: URL: why`.
 class GetPage extends Service {
   constructor(
     readonly url: string,
@@ -87,17 +88,17 @@ class GetPage extends Service {
   override startService(): Deferred<void> {
     super.startService();
     const done = new Deferred<void>();
-    getPage(this.url, { timeout: this.timeout }).addCallbacks((body: Uint8Array) => {
-      this.io.stdout(body);
-      done.callback(undefined);
-      this.reactor.stop();
-    }, (failure: Failure) => {
-      const error = failure.value;
-      const why = error instanceof HTTPError
-        ? `${error.status} ${error.message}`
-        : failure.getErrorMessage();
-      done.errback(new Error(`${this.url}: ${why}`));
-    });
+    getPage(this.url, { timeout: this.timeout, reactor: this.reactor }).addCallbacks(
+      (body: Uint8Array) => {
+        this.io.stdout(body);
+        done.callback(undefined);
+        this.reactor.stop();
+      },
+      (failure: Failure) => {
+        // An HTTPError's message already says "HTTP 404 Not Found".
+        done.errback(new _StartFailed(`get: ${this.url}: ${failure.getErrorMessage()}`));
+      },
+    );
     return done;
   }
 }
@@ -205,10 +206,17 @@ export function _plugins(io: RunnerIO): Record<string, ServiceMaker> {
           );
         }
         const url = positionals[0];
+        let scheme: string;
         try {
-          new URL(url);
+          scheme = new URL(url).protocol;
         } catch {
           throw new UsageError(`Not a URL: ${url}`, "get");
+        }
+        if (scheme !== "http:" && scheme !== "https:") {
+          throw new UsageError(
+            `Unsupported scheme ${scheme} in ${url}: use http: or https:`,
+            "get",
+          );
         }
         const timeout = _seconds(
           (options.timeout as string | undefined) ?? "30",

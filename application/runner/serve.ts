@@ -50,6 +50,22 @@ function announcement(maker: ServiceMaker, root: ServiceLike, name: string): str
   return text;
 }
 
+/**
+ * A service's start failed, with a message already written for the user:
+ * the runner prints it as it is (no `Error:` before it) and exits with
+ * `exitCode`.
+ */
+export class _StartFailed extends Error {
+  /** The runner's exit code. */
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = "StartFailed";
+    this.exitCode = exitCode;
+  }
+}
+
 /** How {@linkcode _serve} runs. */
 export interface ServeOptions {
   /** Seconds connections get to finish at shutdown (default 0). */
@@ -105,7 +121,8 @@ export async function _serve(
     else io.stdout(text);
     if (text !== "" && worker === undefined) log.info("running; press Ctrl-C to stop");
   }, (failure) => {
-    io.stderr(`Error: ${failure.getErrorMessage()}`);
+    const message = failure.getErrorMessage();
+    io.stderr(failure.value instanceof _StartFailed ? message : `Error: ${message}`);
     const exitCode = (failure.value as { exitCode?: unknown } | null)?.exitCode;
     code = typeof exitCode === "number" ? exitCode : 1;
     try {

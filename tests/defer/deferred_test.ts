@@ -3,6 +3,7 @@ import {
   AlreadyCalledError,
   CancelledError,
   Deferred,
+  DeferredList,
   type DelayedCall,
   fail,
   Failure,
@@ -234,6 +235,20 @@ Deno.test("Deferred callbacks receive extra arguments", async (t) => {
       errbackArgs: ["y"],
     });
     assert.deepEqual(seen, [["cb", 1, "x"], ["eb", "bad", "y"]]);
+  });
+
+  await t.step("addCallbacks with null args (Python's None) passes none", () => {
+    const seen: unknown[][] = [];
+    const record = (...args: unknown[]) => {
+      seen.push(args);
+      return null;
+    };
+    succeed(1).addCallbacks(record, record, { callbackArgs: null, errbackArgs: null });
+    fail(new Error("bad")).addCallbacks(record, record, { callbackArgs: null, errbackArgs: null });
+    assert.equal(seen.length, 2);
+    assert.deepEqual(seen[0], [1]);
+    assert.equal(seen[1].length, 1);
+    assert.ok(seen[1][0] instanceof Failure);
   });
 });
 
@@ -548,7 +563,7 @@ Deno.test("Deferred waits on a Deferred returned from a callback", async (t) => 
     assert.deepEqual(seen, []);
     assert.equal(outer.called, true);
     assert.equal(outer.result, inner);
-    assert.equal(String(outer), "Deferred { waiting on another Deferred }");
+    assert.equal(String(outer), "Deferred { waiting on Deferred { waiting for a result } }");
     inner.callback("inner result");
     assert.deepEqual(seen, ["inner result"]);
     assert.equal(inner.result, undefined);
@@ -1023,7 +1038,7 @@ Deno.test("Deferred.chainDeferred() fires the other Deferred with the result", a
     b.addCallback((r) => {
       seen.push(["b", r]);
     });
-    assert.equal(String(b), "Deferred { waiting for a result }");
+    assert.equal(String(b), "Deferred { waiting on Deferred { waiting for a result } }");
     a.callback(3);
     assert.deepEqual(seen, [["b", 3], ["a", undefined]]);
   });
@@ -1091,7 +1106,111 @@ Deno.test("Deferred.toString() describes the state", () => {
   assert.equal(String(f), "Deferred { failed: [Failure RangeError: no] }");
   f.addErrback(() => null);
   const outer = succeed(1).addCallback(() => new Deferred());
-  assert.equal(String(outer), "Deferred { waiting on another Deferred }");
+  assert.equal(String(outer), "Deferred { waiting on Deferred { waiting for a result } }");
+});
+
+Deno.test("Deferred.toString() of a chained Deferred says what it waits on, as Twisted's repr", async (t) => {
+  await t.step("the inner Deferred's state, nested", () => {
+    const inner = new Deferred<number>();
+    inner.pause();
+    const outer = succeed(1).addCallback(() => inner);
+    inner.callback(5);
+    assert.equal(String(outer), "Deferred { waiting on Deferred { result: 5 } }");
+    inner.unpause();
+    assert.equal(String(outer), "Deferred { result: 5 }");
+  });
+  await t.step("three levels in full, longer chains summed up", () => {
+    const innermost = new Deferred<number>();
+    let d: Deferred<unknown> = innermost;
+    const levels: Deferred<unknown>[] = [];
+    for (let i = 0; i < 5; i++) {
+      const waitOn = d;
+      d = succeed(0).addCallback(() => waitOn);
+      levels.push(d);
+    }
+    assert.equal(
+      String(levels[2]),
+      "Deferred { waiting on Deferred { waiting on Deferred { waiting on Deferred { waiting " +
+        "for a result } } } }",
+    );
+    assert.equal(
+      String(levels[4]),
+      "Deferred { waiting on a chain of 5 Deferreds, the last: Deferred { waiting for a result } }",
+    );
+    innermost.callback(1);
+  });
+  await t.step("a Deferred given to chainDeferred() waits on its source until fired", () => {
+    const a = new Deferred<number>();
+    const b = new Deferred<number>();
+    a.chainDeferred(b);
+    assert.equal(String(b), "Deferred { waiting on Deferred { waiting for a result } }");
+    a.callback(3);
+    assert.equal(String(b), "Deferred { result: 3 }");
+  });
+  await t.step("two Deferreds waiting on each other are described, not followed forever", () => {
+    const a = new Deferred<number>();
+    const b = new Deferred<number>();
+    a.addCallback(() => b);
+    b.addCallback(() => a);
+    a.callback(1);
+    b.callback(2);
+    assert.equal(
+      String(a),
+      "Deferred { waiting on Deferred { waiting on Deferred { waiting on one of the above: a " +
+        "cycle } } }",
+    );
+  });
+  await t.step("Deno.inspect and console.log show the same", () => {
+    const outer = succeed(1).addCallback(() => new Deferred());
+    assert.equal(Deno.inspect(outer), String(outer));
+    assert.equal(Deno.inspect([new Deferred()]), "[ Deferred { waiting for a result } ]");
+  });
+});
+
+Deno.test("Deferred.callback, errback and cancel work unbound, like bound methods", async (t) => {
+  await t.step("callback passed to callLater fires the Deferred", () => {
+    const clock = new FakeClock();
+    const d = new Deferred<number>();
+    clock.callLater(0, d.callback, 7);
+    clock.advance(0);
+    assert.equal(successOf(d), 7);
+  });
+  await t.step("errback passed to callLater fails it", () => {
+    const clock = new FakeClock();
+    const d = new Deferred<number>();
+    clock.callLater(1, d.errback, new RangeError("late"));
+    clock.advance(1);
+    const f = failureOf(d);
+    assert.ok(f.value instanceof RangeError);
+  });
+  await t.step("cancel taken off the Deferred cancels it", () => {
+    const d = new Deferred<number>();
+    const { cancel } = d;
+    cancel();
+    assert.ok(failureOf(d).check(CancelledError));
+  });
+  await t.step("each is the same function every time it is read", () => {
+    const d = new Deferred<number>();
+    assert.equal(d.callback, d.callback);
+    assert.equal(d.errback, d.errback);
+    assert.equal(d.cancel, d.cancel);
+    assert.notEqual(d.callback, new Deferred<number>().callback);
+  });
+  await t.step("an unbound callback still refuses a second result", () => {
+    const d = new Deferred<number>();
+    const fire = d.callback;
+    fire(1);
+    assert.throws(() => fire(2), AlreadyCalledError);
+  });
+  await t.step("a DeferredList's unbound cancel cancels its inputs", () => {
+    const input = new Deferred<number>();
+    const list = new DeferredList([input], { consumeErrors: true });
+    const cancel = list.cancel;
+    cancel();
+    const [[succeeded, failure]] = successOf(list);
+    assert.equal(succeeded, false);
+    assert.ok(failure instanceof Failure && failure.check(CancelledError));
+  });
 });
 
 // ---------------------------------------------------------------------------

@@ -115,6 +115,31 @@ Deno.test("inlineCallbacks() sends results back into the generator", async (t) =
     assert.equal(seen[1], obj);
   });
 
+  await t.step("a yielded Failure is thrown in, as Twisted does", () => {
+    // Twisted 22.4 throws a yielded Failure's exception into the generator.
+    const boom = new RangeError("boom");
+    let caught: unknown;
+    const f = inlineCallbacks(function* () {
+      try {
+        yield new Failure(boom);
+        return "not thrown";
+      } catch (error) {
+        caught = error;
+        return "caught";
+      }
+    });
+    assert.equal(successOf(f()), "caught");
+    assert.equal(caught, boom);
+  });
+
+  await t.step("an uncaught yielded Failure fails the result", () => {
+    const boom = new TypeError("uncaught");
+    const d = inlineCallbacks(function* () {
+      yield new Failure(boom);
+    })();
+    assert.equal(failureOf(d).value, boom);
+  });
+
   await t.step("a generator with no yields gives undefined at once", () => {
     // testNothing
     const f = inlineCallbacks(function* () {});

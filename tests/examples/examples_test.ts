@@ -222,3 +222,25 @@ Deno.test("examples: the hits plugin runs under cli.ts run", async () => {
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /\[info\] hits: 2 hits so far/);
 });
+
+Deno.test("examples: each file's header says how to run that very file", async () => {
+  for await (const entry of Deno.readDir(EXAMPLES)) {
+    if (!entry.name.endsWith(".ts")) continue;
+    const text = await Deno.readTextFile(`${EXAMPLES}${entry.name}`);
+    const header = text.slice(0, text.search(/^(?!\/\/)/m));
+    // A plugin runs under the runner: `deno run -A cli.ts run examples/...`.
+    const commands = [...header.matchAll(/deno (?:run -A (?:cli\.ts run )?|test )([\w./-]+)/g)]
+      .map((m) => m[1]);
+    assert.ok(commands.length > 0, `${entry.name}: no command in its header`);
+    for (const path of commands) {
+      assert.equal(path, `examples/${entry.name}`, entry.name);
+    }
+  }
+});
+
+Deno.test("examples: the defer tour runs as its header says, and stops by itself", async () => {
+  const tour = await run("defer_tour.ts");
+  assert.equal(tour.code, 0, tour.stderr);
+  assert.match(tour.stdout, /slow job cancelled by its 0\.4 s timeout\n/);
+  assert.match(tour.stdout, /done after \d+ ticks/);
+});

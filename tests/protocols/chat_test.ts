@@ -191,13 +191,103 @@ Deno.test(
     const b = connect(room);
     a.protocol.MAX_LENGTH = 16;
     a.lines(), b.lines();
-    for (const chunk of [1, 5, 64]) {
-      a.type(`${"x".repeat(40)}\r\nshort\r\n`, chunk);
-      const notices = a.lines();
-      assert.ok(notices.length >= 1, `chunk ${chunk}`);
-      assert.ok(notices.every((l) => l === "* Line too long (over 16 bytes), dropped"));
-      assert.deepEqual(b.lines(), ["<guest-1> short"], `chunk ${chunk}`);
+    for (let chunk = 1; chunk <= 64; chunk++) {
+      a.type(`${"x".repeat(40)}\r\nshort\n${"y".repeat(17)}\n${"z".repeat(16)}\n`, chunk);
+      const notice = "* Line too long (over 16 bytes), dropped";
+      assert.deepEqual(a.lines(), [notice, notice], `chunk ${chunk}`);
+      assert.deepEqual(
+        b.lines(),
+        ["<guest-1> short", `<guest-1> ${"z".repeat(16)}`],
+        `chunk ${chunk}`,
+      );
       assert.equal(a.transport.disconnecting, false);
+    }
+  }),
+);
+
+Deno.test(
+  "A 1 MiB line without a line end gets one notice, in any chunking",
+  quietly(() => {
+    for (const chunk of [1000, 4096, 65536, 1 << 20]) {
+      const room = new ChatFactory();
+      const a = connect(room);
+      const b = connect(room);
+      a.lines(), b.lines();
+      a.type("y".repeat(1 << 20), chunk);
+      assert.deepEqual(a.lines(), ["* Line too long (over 2048 bytes), dropped"], `chunk ${chunk}`);
+      // The end of the long line is dropped too; the next line gets through.
+      a.type("tail of it\nnext\n", chunk);
+      assert.deepEqual(a.lines(), [], `chunk ${chunk}`);
+      assert.deepEqual(b.lines(), ["<guest-1> next"], `chunk ${chunk}`);
+      // A second long line is a second notice.
+      a.type(`${"y".repeat(5000)}\n`, chunk);
+      assert.deepEqual(a.lines(), ["* Line too long (over 2048 bytes), dropped"], `chunk ${chunk}`);
+    }
+  }),
+);
+
+Deno.test(
+  "Lines may end with LF or CRLF, in every chunking; replies end with CRLF",
+  quietly(() => {
+    for (let chunk = 1; chunk <= 16; chunk++) {
+      const room = new ChatFactory();
+      const [a, b] = [connect(room), connect(room)];
+      a.lines(), b.lines();
+      a.type("/nick ann\nhi\r\n/who\nbye\n\r\n\n", chunk);
+      assert.deepEqual(a.lines(), ["* You are now ann", "* Here: ann, guest-2"], `chunk ${chunk}`);
+      assert.deepEqual(b.lines(), ["* guest-1 is now ann", "<ann> hi", "<ann> bye"]);
+      a.type("/quit\n", chunk);
+      assert.equal(a.transport.valueString(), "* Goodbye!\r\n");
+    }
+  }),
+);
+
+Deno.test(
+  "Control characters are shown as text, never relayed; tab is kept",
+  quietly(async (t) => {
+    const room = new ChatFactory();
+    const [a, b] = [connect(room), connect(room)];
+    a.lines(), b.lines();
+    await t.step("ANSI escapes, BEL, NUL, backspace, DEL and a bare CR", () => {
+      a.type("\x1b[2J\x1b[31mred\x07\x00 x\x08y\x7f car\rriage\ttab\n");
+      assert.deepEqual(b.lines(), ["<guest-1> ^[[2J^[[31mred^G^@ x^Hy^? car^Mriage\ttab"]);
+    });
+    await t.step("C1 controls, such as the one-character CSI", () => {
+      a.type("\u009b2J \u0085 caf\u00e9\n");
+      assert.deepEqual(b.lines(), ["<guest-1> \ufffd2J \ufffd caf\u00e9"]);
+    });
+    await t.step("in /quit messages and in what is echoed to the sender", () => {
+      a.type("/nope\x1b[2J\n");
+      assert.deepEqual(a.lines(), ["* Unknown command /nope^[[2j; try /help"]);
+      a.type("/quit \x1b]0;pwned\x07\n");
+      assert.deepEqual(b.lines(), ["* guest-1 has left (quit: ^[]0;pwned^G)"]);
+    });
+    await t.step("nothing sent to anyone holds a control character but CR LF and tab", () => {
+      for (const user of [a, b]) {
+        // deno-lint-ignore no-control-regex
+        assert.doesNotMatch(user.transport.valueString(), /[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]/);
+      }
+    });
+  }),
+);
+
+Deno.test(
+  "Garbage in any chunking never reaches others as control characters",
+  quietly(() => {
+    let seed = 14;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 20; round++) {
+      const room = new ChatFactory();
+      const [a, b] = [connect(room), connect(room)];
+      a.protocol.MAX_LENGTH = 64;
+      const bytes = Uint8Array.from({ length: 4000 }, () => Math.floor(random() * 256));
+      const chunk = 1 + Math.floor(random() * 300);
+      for (let i = 0; i < bytes.length; i += chunk) {
+        a.protocol.dataReceived(bytes.subarray(i, i + chunk));
+      }
+      const relayed = b.transport.valueString();
+      // deno-lint-ignore no-control-regex
+      assert.doesNotMatch(relayed.replaceAll("\r\n", ""), /[\x00-\x08\x0a-\x1f\x7f-\x9f]/);
     }
   }),
 );

@@ -52,6 +52,44 @@ Deno.test("Factory.buildProtocol() leaves a protocol without a factory field alo
   assert.equal("factory" in p, false);
 });
 
+Deno.test("Factory.protocol may be a function that returns a protocol, as in Twisted", async (t) => {
+  await t.step("an arrow function is called, not constructed", () => {
+    const made = new Protocol();
+    const factory = new Factory();
+    factory.protocol = () => made;
+    const p = factory.buildProtocol(ADDR);
+    assert.equal(p, made);
+    assert.equal((p as Protocol).factory, factory);
+  });
+  await t.step("each connection gets what the function returns then", () => {
+    let n = 0;
+    class Numbered extends Protocol {
+      constructor(readonly n: number) {
+        super();
+      }
+    }
+    const factory = Factory.forProtocol(() => new Numbered(++n));
+    assert.equal((factory.buildProtocol(ADDR) as Numbered).n, 1);
+    assert.equal((factory.buildProtocol(ADDR) as Numbered).n, 2);
+  });
+  await t.step("a plain function returning a protocol works too", () => {
+    const made = new Protocol();
+    const factory = new Factory();
+    factory.protocol = function () {
+      return made;
+    };
+    assert.equal(factory.buildProtocol(ADDR), made);
+  });
+  await t.step("switching back to a class constructs it again", () => {
+    const factory = new Factory();
+    factory.protocol = () => new Protocol();
+    factory.buildProtocol(ADDR);
+    class Mine extends Protocol {}
+    factory.protocol = Mine;
+    assert.ok(factory.buildProtocol(ADDR) instanceof Mine);
+  });
+});
+
 Deno.test("Factory.buildProtocol() without a protocol throws TypeError", () => {
   assert.throws(() => new Factory().buildProtocol(ADDR), TypeError);
 });

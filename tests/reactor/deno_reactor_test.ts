@@ -373,22 +373,54 @@ Deno.test("DenoReactor (subprocess): SIGTERM stops the reactor gracefully too", 
   assert.match(stdout, /after shutdown\nrun fired exitSignal=SIGTERM\n$/);
 });
 
-Deno.test("DenoReactor (subprocess): a second SIGINT exits at once with 130", async () => {
+Deno.test("DenoReactor (subprocess): a SIGINT repeated at once is the same Ctrl-C, not a second", async () => {
+  // What a terminal does to a program under `deno task`: the signal comes
+  // from the terminal and again from the parent, forwarding it.
+  const child = new Fixture("signal_shutdown.ts", ["graceful"]);
+  await child.waitFor("running\n");
+  child.kill("SIGINT");
+  child.kill("SIGINT");
+  child.kill("SIGINT");
+  await child.waitFor("before shutdown\n");
+  child.kill("SIGINT");
+  const { code, stdout } = await child.finished();
+  assert.equal(code, 0);
+  assert.match(stdout, /before shutdown done\n.*after shutdown\nrun fired exitSignal=SIGINT\n$/s);
+});
+
+Deno.test("DenoReactor (subprocess): a SIGTERM right after SIGINT is a repeat too", async () => {
+  const child = new Fixture("signal_shutdown.ts", ["graceful"]);
+  await child.waitFor("running\n");
+  child.kill("SIGINT");
+  child.kill("SIGTERM");
+  const { code, stdout } = await child.finished();
+  assert.equal(code, 0);
+  assert.match(stdout, /run fired exitSignal=SIGINT\n$/);
+});
+
+// The window within which a signal is a repeat of the first, plus a margin.
+const AFTER_WINDOW_MS = 1200;
+
+Deno.test("DenoReactor (subprocess): a second SIGINT after a second exits at once with 130", async () => {
   const child = new Fixture("signal_shutdown.ts", ["hang"]);
   await child.waitFor("running\n");
   child.kill("SIGINT");
   await child.waitFor("before shutdown\n");
+  child.kill("SIGINT"); // a repeat: ignored
+  await new Promise((resolve) => setTimeout(resolve, AFTER_WINDOW_MS));
+  assert.doesNotMatch(child.stdout, /during shutdown|run fired/);
   child.kill("SIGINT");
   const { code, stdout } = await child.finished();
   assert.equal(code, 130);
   assert.doesNotMatch(stdout, /during shutdown|run fired/);
 });
 
-Deno.test("DenoReactor (subprocess): a second SIGTERM exits at once with 143", async () => {
+Deno.test("DenoReactor (subprocess): a second SIGTERM after a second exits at once with 143", async () => {
   const child = new Fixture("signal_shutdown.ts", ["hang"]);
   await child.waitFor("running\n");
   child.kill("SIGTERM");
   await child.waitFor("before shutdown\n");
+  await new Promise((resolve) => setTimeout(resolve, AFTER_WINDOW_MS));
   child.kill("SIGTERM");
   const { code } = await child.finished();
   assert.equal(code, 143);
@@ -437,4 +469,17 @@ Deno.test("Deferred.addTimeout() on the real reactor cancels its timer when the 
   defaultReactor.callLater(0.001, () => quick.callback("in time"));
   assert.equal(await quick, "in time");
   assert.equal(defaultReactor.getDelayedCalls().length, 0);
+});
+
+Deno.test("DenoReactor.callLater(0, d.callback, value) fires the Deferred, as in Twisted", async () => {
+  const reactor = new DenoReactor();
+  const d = new Deferred<string>();
+  let seen: unknown;
+  d.addCallback((value) => {
+    seen = value;
+    reactor.stop();
+  });
+  reactor.callLater(0, d.callback, "fired");
+  await runReactor(reactor);
+  assert.equal(seen, "fired");
 });

@@ -29,6 +29,8 @@ import type { Address, IPAddress, ProtocolLike, Transport } from "../../reactor/
 import { MemoryReactor, MemoryReactorClock } from "../../testing/memory_reactor.ts";
 import { StringTransport } from "../../testing/string_transport.ts";
 import { assertNoResult, failureResultOf, successResultOf } from "../../testing/assertions.ts";
+import { setLogSink } from "../../reactor/log.ts";
+import { tlsChainFixture } from "./_tls_chain_fixture.ts";
 
 /** A protocol that records its connection. */
 class Probe implements ProtocolLike {
@@ -220,6 +222,187 @@ Deno.test("clientFromString() explains what is wrong with a description", () => 
       assert.match(e.message, message, d);
       return true;
     });
+  }
+});
+
+// Twisted 22.4 accepts each of these descriptions; the expected values are
+// what its clientFromString and serverFromString make of them.
+Deno.test("clientFromString() takes Twisted's client keys", async (t) => {
+  const r = new MemoryReactor();
+  const fx = await tlsChainFixture();
+  const dir = fx.dir;
+  const tlsOf = (d: string) => (clientFromString(r, d) as SSL4ClientEndpoint).contextFactory;
+  await t.step("tcp:host=HOST:PORT reads the lone field as the port", () => {
+    for (const d of ["tcp:host=example.com:1234", "tcp:1234:host=example.com"]) {
+      const e = clientFromString(r, d) as TCP4ClientEndpoint;
+      assert.deepEqual([e.host, e.port], ["example.com", 1234], d);
+    }
+    const ssl = clientFromString(r, "ssl:host=example.com:443") as SSL4ClientEndpoint;
+    assert.deepEqual([ssl.host, ssl.port], ["example.com", 443]);
+    // Twisted's tls: parser binds the lone field to host, so host is given twice.
+    assert.throws(() => clientFromString(r, "tls:host=example.com:443"), /host given twice/);
+  });
+  await t.step("unix: lockfile= is checkPID", () => {
+    const on = clientFromString(r, "unix:/run/a.sock:lockfile=1") as UNIXClientEndpoint;
+    assert.deepEqual(on.options, { checkPID: true });
+    const off = clientFromString(r, "unix:/run/a.sock:lockfile=0:timeout=3") as UNIXClientEndpoint;
+    assert.deepEqual(off.options, { timeout: 3, checkPID: false });
+    assert.throws(
+      () => clientFromString(r, "unix:/s:lockfile=1:checkPID=1"),
+      /lockfile and checkPID are the same key/,
+    );
+  });
+  await t.step("ssl: certKey, privateKey and caCertsDir", () => {
+    const tls = tlsOf(
+      `ssl:h:443:certKey=${dir}/client.pem:privateKey=${dir}/client.key:caCertsDir=${dir}`,
+    );
+    assert.equal(tls.cert, fx.client);
+    assert.equal(tls.key, fx.clientKey);
+    // Every .pem of the directory is trusted, the fixture's CAs among them.
+    assert.ok(tls.caCerts!.includes(fx.ca) && tls.caCerts!.includes(fx.intermediate));
+    // certKey alone: one file holding the certificate and its key.
+    const both = tlsOf(`ssl:h:443:certKey=${dir}/client-both.pem`);
+    assert.equal(both.cert, fx.client + fx.clientKey);
+    assert.equal(both.key, both.cert);
+  });
+  await t.step("tls: certificate, privateKey and trustRoots", () => {
+    const tls = tlsOf(
+      `tls:h:443:certificate=${dir}/client.pem:privateKey=${dir}/client.key:trustRoots=${dir}`,
+    );
+    assert.equal(tls.cert, fx.client);
+    assert.equal(tls.key, fx.clientKey);
+    assert.ok(tls.caCerts!.includes(fx.ca));
+    assert.equal(
+      tlsOf(`tls:h:443:certificate=${dir}/client-both.pem`).key,
+      fx.client + fx.clientKey,
+    );
+  });
+  await t.step("bindAddress= is taken, for connecting to refuse", () => {
+    for (const type of ["tcp", "ssl", "tls"]) {
+      const e = clientFromString(r, `${type}:h:1:bindAddress=127.0.0.2`) as TCP4ClientEndpoint;
+      assert.deepEqual(e.options.bindAddress, ["127.0.0.2", 0], type);
+    }
+  });
+  await t.step("mistakes in the TLS keys are explained", () => {
+    for (
+      const [d, message] of [
+        [`ssl:h:1:privateKey=${dir}/client.key`, /privateKey needs certKey/],
+        [`tls:h:1:privateKey=${dir}/client.key`, /privateKey needs certificate/],
+        [`ssl:h:1:certKey=${dir}/client.pem`, /client\.pem holds no private key/],
+        [`ssl:h:1:caCertsDir=${dir}/ca.pem`, /caCertsDir must be a directory/],
+        [`tls:h:1:trustRoots=/nonexistent`, /Cannot read \/nonexistent/],
+        [`tls:h:1:endpoint=tcp\\:h\\:1`, /Unknown key endpoint/],
+      ] as const
+    ) {
+      assert.throws(() => clientFromString(r, d), (e: unknown) => {
+        assert.ok(e instanceof EndpointDescriptionError, d);
+        assert.match(e.message, message, d);
+        return true;
+      });
+    }
+  });
+});
+
+Deno.test("Client endpoints say why Deno cannot honour bindAddress= or lockfile=1", async () => {
+  for (const type of ["tcp", "ssl", "tls"]) {
+    const d = clientFromString(reactor, `${type}:127.0.0.1:1:bindAddress=127.0.0.2`);
+    const f = failureResultOf(d.connect(new Probes()), TypeError);
+    assert.match(f.getErrorMessage(), /bindAddress .*not supported: Deno.* cannot bind/, type);
+  }
+  const unix = clientFromString(reactor, "unix:/nonexistent.sock:lockfile=1");
+  const f = failureResultOf(unix.connect(new Probes()), TypeError);
+  assert.match(f.getErrorMessage(), /lockfile=1.*not supported: .*write no lock file/);
+  await Promise.resolve();
+});
+
+Deno.test("serverFromString() takes Twisted's ssl: keys", async (t) => {
+  const r = new MemoryReactor();
+  const fx = await tlsChainFixture();
+  const dir = fx.dir;
+  const ssl = `ssl:443:privateKey=${dir}/leaf.key:certKey=${dir}/leaf.pem`;
+  const warnings: string[] = [];
+  const before = setLogSink((text, event) => {
+    if (event.level === "warn") warnings.push(text);
+  });
+  try {
+    await t.step("extraCertChain= is sent after the certificate", () => {
+      const e = serverFromString(r, `${ssl}:extraCertChain=${dir}/int.pem`) as SSL4ServerEndpoint;
+      assert.equal(e.contextFactory.cert, `${fx.leaf.trimEnd()}\n${fx.intermediate.trimEnd()}\n`);
+      assert.equal(e.contextFactory.key, fx.leafKey);
+      assert.throws(
+        () => serverFromString(r, `${ssl}:extraCertChain=${dir}/leaf.key`),
+        /extraCertChain .*leaf\.key holds no PEM certificate/,
+      );
+    });
+    await t.step(
+      "Twisted's positional order: port, privateKey, certKey, sslmethod, interface",
+      () => {
+        const e = serverFromString(
+          r,
+          `ssl:443:${dir}/leaf.key:${dir}/leaf.pem:SSLv23_METHOD:127.0.0.1:5`,
+        ) as SSL4ServerEndpoint;
+        assert.deepEqual(e.options, { interface: "127.0.0.1", backlog: 5 });
+      },
+    );
+    await t.step("sslmethod= allowing TLS 1.2 is ignored with a warning", () => {
+      warnings.length = 0;
+      for (const method of ["SSLv23_METHOD", "TLS_METHOD", "TLSv1_2_METHOD"]) {
+        assert.ok(serverFromString(r, `${ssl}:sslmethod=${method}`) instanceof SSL4ServerEndpoint);
+      }
+      assert.equal(warnings.length, 3);
+      assert.match(warnings[0], /sslmethod=SSLv23_METHOD is ignored: Deno's TLS always negotiates/);
+    });
+    await t.step("sslmethod= asking for an old protocol is refused", () => {
+      for (const method of ["SSLv3_METHOD", "TLSv1_METHOD", "TLSv1_1_METHOD"]) {
+        assert.throws(
+          () => serverFromString(r, `${ssl}:sslmethod=${method}`),
+          /cannot be served: Deno's TLS speaks only TLS 1\.2 and 1\.3/,
+        );
+      }
+      assert.throws(() => serverFromString(r, `${ssl}:sslmethod=FAST`), /Unknown sslmethod FAST/);
+    });
+    await t.step("dhParameters= is read, then ignored with a warning", async () => {
+      warnings.length = 0;
+      await Deno.writeTextFile(`${dir}/dh.pem`, "-----BEGIN DH PARAMETERS-----\n");
+      assert.ok(serverFromString(r, `${ssl}:dhParameters=${dir}/dh.pem`));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /dhParameters=.* is ignored: Deno's TLS has no finite-field DHE/);
+      assert.throws(
+        () => serverFromString(r, `${ssl}:dhParameters=${dir}/missing.pem`),
+        /Cannot read .*missing\.pem/,
+      );
+    });
+  } finally {
+    setLogSink(before);
+  }
+});
+
+Deno.test("ssl: extraCertChain= lets a client that trusts only the root verify", async () => {
+  const fx = await tlsChainFixture();
+  const dir = fx.dir;
+  const ssl = `ssl:0:privateKey=${dir}/leaf.key:certKey=${dir}/leaf.pem:interface=127.0.0.1`;
+  for (
+    const [chain, verifies] of [["", false], [`:extraCertChain=${dir}/int.pem`, true]] as const
+  ) {
+    const server = new Probes();
+    const port = await serverFromString(reactor, ssl + chain).listen(server);
+    try {
+      const p = (port.getHost() as IPAddress).port;
+      const d = clientFromString(reactor, `ssl:127.0.0.1:${p}:caCerts=${dir}/ca.pem:timeout=10`)
+        .connect(new Probes());
+      if (verifies) {
+        const protocol = await d as Probe;
+        protocol.transport!.loseConnection();
+        await protocol.lost.promise;
+      } else {
+        await assert.rejects(Promise.resolve(d), /UnknownIssuer|unknown issuer/i);
+      }
+      // The server side saw a connection either way; let it end.
+      while (server.built.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await server.built[0].lost.promise;
+    } finally {
+      await port.stopListening();
+    }
   }
 });
 

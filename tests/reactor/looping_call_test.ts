@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Deferred, type Failure } from "../../defer/mod.ts";
-import { realTime } from "../../reactor/_real_time.ts";
 import { Clock } from "../../reactor/clock.ts";
+import { reactor } from "../../reactor/deno_reactor.ts";
 import { LoopingCall } from "../../reactor/looping_call.ts";
 
 // A LoopingCall of `fn` on `clock`.
@@ -26,11 +26,19 @@ function outcome<T>(d: Deferred<T>): { result?: T; failure?: Failure } {
   return seen;
 }
 
-Deno.test("LoopingCall.clock defaults to the real time of the reactor", () => {
+Deno.test("LoopingCall.clock defaults to the reactor, as in Twisted", async () => {
   const loop = new LoopingCall(() => {});
-  assert.equal(loop.clock, realTime);
+  assert.equal(loop.clock, reactor);
   assert.equal(loop.running, false);
   assert.equal(loop.interval, undefined);
+  // Sharing the reactor's time: the pending run is one of its delayed calls.
+  const done = loop.start(60, false);
+  const pending = reactor.getDelayedCalls();
+  assert.equal(pending.length, 1);
+  assert.ok(Math.abs(pending[0].getTime() - (reactor.seconds() + 60)) < 1);
+  loop.stop();
+  assert.deepEqual(reactor.getDelayedCalls(), []);
+  assert.equal(await done, loop);
 });
 
 Deno.test("LoopingCall() refuses something that is not a function", () => {

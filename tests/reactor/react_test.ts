@@ -99,6 +99,17 @@ Deno.test("react() (subprocess): a failing main exits 1 and prints its traceback
   assert.match(stderr, /react_main\.ts/);
 });
 
+for (const mode of ["deferred", "async"]) {
+  const name = mode === "async" ? "an async main" : "a main returning a Deferred";
+  Deno.test(`react() (subprocess): ${name} failed by a shutdown trigger exits 1`, async () => {
+    // As Twisted 22.4's react does, an async main included: the failure
+    // arrives during shutdown, and still sets the exit code and is printed.
+    const { code, stderr } = await runFixture("react_main.ts", [`fail-in-shutdown-${mode}`]);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /main function encountered error\nRangeError: failed by shutdown\n/);
+  });
+}
+
 Deno.test("react() (subprocess): a main that throws at once exits 1 and prints its traceback", async () => {
   const { code, stderr } = await runFixture("react_main.ts", ["throw"]);
   assert.equal(code, 1);

@@ -8,6 +8,7 @@ import {
 } from "../../reactor/connection_errors.ts";
 import type { Connector, PushProducer, Transport } from "../../reactor/interfaces.ts";
 import { connectTCP, listenTCP, type TCPPort } from "../../reactor/tcp.ts";
+import { setLogSink } from "../../reactor/log.ts";
 import { within } from "../_helpers.ts";
 
 const LOOPBACK = { interface: "127.0.0.1" };
@@ -183,6 +184,52 @@ Deno.test("buildProtocol returning null refuses the connection", async () => {
     assert.ok(reason.value instanceof ConnectionDone || reason.value instanceof ConnectionLost);
     assert.equal(client.received, 0);
   } finally {
+    await port.stopListening();
+  }
+});
+
+Deno.test("a connection reset before it is accepted is skipped quietly; the port carries on", async () => {
+  const accepted: Recorder[] = [];
+  const port = listenTCP(
+    0,
+    serverFactory(() => {
+      const r = new Recorder();
+      accepted.push(r);
+      return r;
+    }),
+    LOOPBACK,
+  );
+  const lines: string[] = [];
+  const before = setLogSink((text) => lines.push(text));
+  try {
+    // The client connects and resets (SO_LINGER 0) while this thread is
+    // blocked, so the reset connection is waiting in the accept queue.
+    const reset = new Deno.Command("/usr/bin/python3", {
+      args: [
+        "-c",
+        "import socket, struct, sys; s = socket.create_connection(('127.0.0.1', int(sys.argv[1])));" +
+        " s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); s.close()",
+        String(portOf(port)),
+      ],
+    }).outputSync();
+    assert.ok(reset.success, new TextDecoder().decode(reset.stderr));
+    const client = new Recorder();
+    connectTCP("127.0.0.1", portOf(port), clientFactory(client));
+    await within(5, client.made, "the next connection");
+    await within(
+      5,
+      (async () => {
+        while (!accepted.some((r) => r.transport !== null)) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })(),
+      "the server side of the next connection",
+    );
+    client.transport!.loseConnection();
+    await within(5, client.lost, "the close");
+    assert.deepEqual(lines.filter((line) => line.includes("[error]")), []);
+  } finally {
+    setLogSink(before);
     await port.stopListening();
   }
 });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { Agent, getPage, HTTPConnectionPool, readBody } from "../../protocols/http_client.ts";
-import { reactor } from "../../reactor/deno_reactor.ts";
-import { ConnectError } from "../../reactor/connection_errors.ts";
-import { tlsFixture } from "../reactor/_tls_fixture.ts";
+import { Agent, getPage, HTTPConnectionPool, readBody } from "../../../protocols/mod.ts";
+import { reactor } from "../../../reactor/deno_reactor.ts";
+import { ConnectError } from "../../../reactor/connection_errors.ts";
+import { tlsFixture } from "../../reactor/_tls_fixture.ts";
 
 /** Client ports seen by the last server started: one per connection. */
 const clientPorts = new Set<number>();

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import {
-  BadResponseVersion,
   HTTPResponseParser,
+  MAX_EMPTY_LINES,
   MAX_HEADER_BYTES,
-  ParseError,
+  MAX_INTERIM_RESPONSES,
   type ParserEnd,
   type ResponseHead,
-} from "../../protocols/_http_parser.ts";
-import { chunkings, concat, latin1, randInt, rng } from "./_framing_fakes.ts";
+} from "../../../protocols/http/_parser.ts";
+import { BadResponseVersion, ParseError } from "../../../protocols/http/parse_error.ts";
+import { chunkings, concat, latin1, randInt, rng } from "../_framing_fakes.ts";
 
 // --- A recorder ------------------------------------------------------------------
 
@@ -112,11 +113,15 @@ Deno.test("HTTPResponseParser decodes chunked bodies, ignoring extensions and ke
   assert.equal(o.end, "complete");
 });
 
-Deno.test("HTTPResponseParser lets Transfer-Encoding win over Content-Length", () => {
+Deno.test("HTTPResponseParser lets Transfer-Encoding win over Content-Length, and closes after", () => {
+  // RFC 9112 section 6.3: read as chunked, and do not reuse the connection.
   const o = parseEveryWay(
-    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: Chunked\r\n" +
+      "Connection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
   );
   assert.equal(o.head!.bodyMode, "chunked");
+  assert.equal(o.head!.length, undefined);
+  assert.equal(o.head!.persistent, false);
   assert.equal(o.body, "abc");
   assert.equal(o.end, "complete");
 });
@@ -173,6 +178,59 @@ Deno.test("HTTPResponseParser skips 1xx interim responses", () => {
   assert.equal(o.head!.code, 201);
   assert.deepEqual(headers(o), [["Content-Length", "2"]]);
   assert.equal(o.body, "ok");
+});
+
+Deno.test("HTTPResponseParser skips up to MAX_INTERIM_RESPONSES interim responses", () => {
+  const o = parseEveryWay(
+    "HTTP/1.1 100 Continue\r\n\r\n".repeat(MAX_INTERIM_RESPONSES) +
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+  );
+  assert.equal(o.head!.code, 200);
+  assert.equal(o.body, "ok");
+  assert.equal(o.error, null);
+});
+
+Deno.test("HTTPResponseParser takes status codes 000 to 099 as final responses", async (t) => {
+  for (const code of ["000", "042", "099"]) {
+    await t.step(`${code} with a Content-Length`, () => {
+      const o = parseEveryWay(`HTTP/1.1 ${code} Odd\r\nContent-Length: 2\r\n\r\nok`);
+      assert.equal(o.head!.code, Number(code));
+      assert.equal(o.head!.phrase, "Odd");
+      assert.equal(o.head!.bodyMode, "length");
+      assert.equal(o.body, "ok");
+      assert.equal(o.end, "complete");
+    });
+  }
+  await t.step("099 without a length reads to the close", () => {
+    const o = parseEveryWay("HTTP/1.1 099\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+    assert.equal(o.head!.code, 99);
+    assert.equal(o.body, "HTTP/1.1 200 OK\r\n\r\n");
+    assert.equal(o.end, "potentialDataLoss");
+  });
+});
+
+Deno.test("HTTPResponseParser ignores empty lines before a status line (RFC 9112 2.2)", async (t) => {
+  const cases: Array<[string, string]> = [
+    ["one CRLF", "\r\n"],
+    ["one LF", "\n"],
+    ["CRLF and LF mixed", "\r\n\n\r\n"],
+    [`${MAX_EMPTY_LINES} of them`, "\r\n".repeat(MAX_EMPTY_LINES)],
+  ];
+  for (const [name, empty] of cases) {
+    await t.step(`${name}, before the first status line`, () => {
+      const o = parseEveryWay(`${empty}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`);
+      assert.equal(o.head!.code, 200);
+      assert.equal(o.body, "ok");
+      assert.equal(o.end, "complete");
+    });
+    await t.step(`${name}, after a 100 Continue (as aiohttp sends)`, () => {
+      const o = parseEveryWay(
+        `HTTP/1.1 100 Continue\r\n\r\n${empty}HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok`,
+      );
+      assert.equal(o.head!.code, 201);
+      assert.equal(o.body, "ok");
+    });
+  }
 });
 
 Deno.test("HTTPResponseParser accepts status lines without a reason phrase", async (t) => {
@@ -322,7 +380,32 @@ Deno.test("HTTPResponseParser throws ParseError for malformed responses, in ever
     ["garbage version", "HTTP/1.x 200 OK\r\n\r\n", "BadResponseVersion", /Not an HTTP version/],
     ["a 4-digit status", "HTTP/1.1 2000 OK\r\n\r\n", "ParseError", /not 3 digits/],
     ["a word for a status", "HTTP/1.1 OK\r\n\r\n", "ParseError", /not 3 digits/],
-    ["an empty status line", "\r\nHTTP/1.1 200 OK\r\n\r\n", "ParseError", /no status code/],
+    [
+      "too many empty lines before the status line",
+      "\r\n".repeat(MAX_EMPTY_LINES + 1) + "HTTP/1.1 200 OK\r\n\r\n",
+      "ParseError",
+      /More than 16 empty lines before the status line/,
+    ],
+    [
+      "too many empty lines after an interim response",
+      "HTTP/1.1 100 Continue\r\n\r\n" + "\n".repeat(MAX_EMPTY_LINES + 1) +
+      "HTTP/1.1 200 OK\r\n\r\n",
+      "ParseError",
+      /More than 16 empty lines/,
+    ],
+    [
+      "an endless stream of 100 Continue",
+      "HTTP/1.1 100 Continue\r\n\r\n".repeat(MAX_INTERIM_RESPONSES + 1),
+      "ParseError",
+      /More than 100 interim \(1xx\) responses/,
+    ],
+    [
+      "more interim responses than the limit, even with a final one after",
+      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n".repeat(MAX_INTERIM_RESPONSES + 1) +
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+      "ParseError",
+      /More than 100 interim/,
+    ],
     ["a header without a colon", "HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "ParseError", /no colon/],
     [
       "a space in a header name",

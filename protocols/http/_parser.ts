@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { BadResponseVersion, ParseError } from "./parse_error.ts";
+import { concat, encode, latin1, TOKEN, trimOWS } from "./_syntax.ts";
 
 /** The most bytes a status line plus headers may take (per response). */
 export const MAX_HEADER_BYTES = 64 * 1024;
@@ -13,15 +15,25 @@ export const MAX_HEADER_BYTES = 64 * 1024;
 export const MAX_CHUNK_SIZE_LINE = 1024;
 /** The most bytes the trailer section of a chunked body may take. */
 export const MAX_TRAILER_BYTES = 64 * 1024;
+/**
+ * The most interim (1xx) responses skipped before the final one: a server
+ * may send a few (`100 Continue`, `103 Early Hints`, `102 Processing` while
+ * it works); one that sends them without end fails the request instead of
+ * holding it forever.
+ */
+export const MAX_INTERIM_RESPONSES = 100;
+/**
+ * The most empty lines accepted before each status line (RFC 9112 section
+ * 2.2 lets a recipient ignore some; aiohttp sends one after a `100
+ * Continue`).
+ */
+export const MAX_EMPTY_LINES = 16;
 
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
 const HTAB = 0x09;
 const EMPTY = new Uint8Array(0);
-
-/** An HTTP token: a method, a header name. */
-export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VERSION = /^HTTP\/(\d+)\.(\d+)$/;
 const STATUS_CODE = /^\d{3}$/;
 const DIGITS = /^\d+$/;
@@ -30,110 +42,7 @@ const HEX = /^[0-9A-Fa-f]+$/;
 const CHUNK_EXTENSION = /^[\t\x20-\x7e]*$/;
 
 /**
- * Raised for bytes that are not a valid HTTP response: a malformed status
- * line or header, a bad `Content-Length`, a bad chunk size, a chunk not
- * followed by CRLF, headers over the size limit. As in Twisted, it carries a
- * short reason and the offending data.
- *
- * The HTTP client never lets it out on its own: a request fails with
- * `ResponseFailed` whose `reasons` hold it.
- *
- * @example Checking what was wrong
- * ```ts
- * import { ParseError } from "@torsion/torsion/protocols";
- * import assert from "node:assert/strict";
- *
- * const e = new ParseError("Status code is not 3 digits", new TextEncoder().encode("HTTP/1.1 2000 OK"));
- * assert.equal(e.reason, "Status code is not 3 digits");
- * assert.match(e.message, /HTTP\/1\.1 2000 OK/);
- * ```
- */
-export class ParseError extends Error {
-  /** What was wrong, in a few words. */
-  readonly reason: string;
-  /** The offending bytes (a line, a header, a chunk-size line), as received. */
-  readonly data: Uint8Array;
-
-  /**
-   * Makes the error; the message shows the reason and the start of the data.
-   *
-   * @param reason What was wrong.
-   * @param data The offending bytes.
-   */
-  constructor(reason: string, data: Uint8Array) {
-    super(`${reason}: ${preview(data)}`);
-    this.name = "ParseError";
-    this.reason = reason;
-    this.data = data;
-  }
-}
-
-/**
- * A {@linkcode ParseError} for a status line whose version is not
- * `HTTP/1.x`, as Twisted's `BadResponseVersion`.
- *
- * @example
- * ```ts
- * import { BadResponseVersion, ParseError } from "@torsion/torsion/protocols";
- * import assert from "node:assert/strict";
- *
- * const e = new BadResponseVersion("Not an HTTP version", new TextEncoder().encode("ICY"));
- * assert.ok(e instanceof ParseError);
- * ```
- */
-export class BadResponseVersion extends ParseError {
-  /**
-   * Makes the error.
-   *
-   * @param reason What was wrong.
-   * @param data The version as received.
-   */
-  constructor(reason: string, data: Uint8Array) {
-    super(reason, data);
-    this.name = "BadResponseVersion";
-  }
-}
-
-/** Shows up to 80 bytes of `data`, with control bytes escaped. */
-function preview(data: Uint8Array): string {
-  const shown = latin1(data.subarray(0, 80));
-  const escaped = JSON.stringify(shown).slice(1, -1).replace(/[\x7f-\xff]/g, (c) => {
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
-  });
-  return data.length > 80 ? `"${escaped}..." (${data.length} bytes)` : `"${escaped}"`;
-}
-
-/**
- * Decodes bytes as ISO-8859-1, one character per byte, so nothing is lost
- * (`TextDecoder("latin1")` is windows-1252 and remaps 0x80-0x9f).
- *
- * @param bytes The bytes.
- * @returns The string.
- */
-export function latin1(bytes: Uint8Array): string {
-  if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 4096) {
-    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
-  }
-  return out;
-}
-
-function concat(pieces: Uint8Array[], last: Uint8Array): Uint8Array {
-  let total = last.length;
-  for (const piece of pieces) total += piece.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  out.set(last, offset);
-  return out;
-}
-
-/**
- * How the body of a response is delimited: `"none"` (HEAD, 1xx, 204, 304,
+ * How the body of a response is delimited: `"none"` (HEAD, 204, 304,
  * `Content-Length: 0`), `"length"` (`Content-Length`), `"chunked"`
  * (`Transfer-Encoding: chunked`) or `"close"` (read until the connection
  * closes).
@@ -230,11 +139,16 @@ const enum State {
  *
  * Lines may end in CRLF or a bare LF in the head (as Twisted accepts), but
  * chunked framing must use CRLF. Folded header lines (obs-fold) are joined
- * with one space. Repeated headers are all kept, in order. 1xx responses are
- * skipped. A body is delimited by `Transfer-Encoding: chunked` (which wins
- * over `Content-Length`), then by `Content-Length` (several headers must
- * agree), else by the end of the connection; a response to HEAD, and 204 and
- * 304 responses, have none. Chunk extensions are ignored; trailers are kept.
+ * with one space. Repeated headers are all kept, in order. Up to
+ * {@linkcode MAX_EMPTY_LINES} empty lines before a status line are ignored
+ * (RFC 9112 section 2.2). Interim responses (100 to 199) are skipped, up to
+ * {@linkcode MAX_INTERIM_RESPONSES} of them; codes 000 to 099 are final, as
+ * Twisted, Node and llhttp take them. A body is delimited by
+ * `Transfer-Encoding: chunked` (which wins over `Content-Length`; with both,
+ * the connection is not persistent, as RFC 9112 section 6.3 requires), then
+ * by `Content-Length` (several headers must agree), else by the end of the
+ * connection; a response to HEAD, and 204 and 304 responses, have none.
+ * Chunk extensions are ignored; trailers are kept.
  *
  * Stricter than Twisted, which takes any integer status and any version:
  * the status code must be three digits and the version `HTTP/1.x`; a
@@ -248,7 +162,7 @@ const enum State {
  *
  * @example Parsing a chunked response fed in two pieces
  * ```ts
- * import { HTTPResponseParser } from "./_http_parser.ts";
+ * import { HTTPResponseParser } from "./_parser.ts";
  * import assert from "node:assert/strict";
  *
  * const events: string[] = [];
@@ -272,6 +186,9 @@ export class HTTPResponseParser {
 
   #state: State = State.Status;
   #received = false;
+  // Interim responses skipped, and empty lines before the next status line.
+  #interim = 0;
+  #emptyLines = 0;
 
   // A line in progress: its pieces so far, and the bytes they hold.
   #pieces: Uint8Array[] = [];
@@ -454,6 +371,15 @@ export class HTTPResponseParser {
     }
     switch (state) {
       case State.Status:
+        if (line.length === 0) {
+          if (++this.#emptyLines > MAX_EMPTY_LINES) {
+            throw new ParseError(
+              `More than ${MAX_EMPTY_LINES} empty lines before the status line`,
+              line,
+            );
+          }
+          break;
+        }
         this.#statusLine(line);
         break;
       case State.Headers:
@@ -495,6 +421,13 @@ export class HTTPResponseParser {
       ? text.slice(firstSpace + 1)
       : text.slice(firstSpace + 1, secondSpace);
     if (!STATUS_CODE.test(code)) throw new ParseError("Status code is not 3 digits", line);
+    if (code[0] === "1" && this.#interim >= MAX_INTERIM_RESPONSES) {
+      throw new ParseError(
+        `More than ${MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one`,
+        line,
+      );
+    }
+    this.#emptyLines = 0;
     this.#version = ["HTTP", major, minor];
     this.#code = Number(code);
     this.#phrase = secondSpace === -1 ? "" : text.slice(secondSpace + 1);
@@ -550,8 +483,9 @@ export class HTTPResponseParser {
   /** The blank line after the headers: works out the body, reports the head. */
   #headersDone(data: Uint8Array, pos: number): number {
     const code = this.#code;
-    if (code < 200) {
-      // 1xx: an interim response, skipped as Twisted does.
+    if (code >= 100 && code < 200) {
+      // 1xx: an interim response, skipped as Twisted does. (000-099 are final.)
+      this.#interim++;
       this.#state = State.Status;
       this.#sectionBytes = 0;
       this.#fields = [];
@@ -605,6 +539,8 @@ export class HTTPResponseParser {
       length = 0;
     } else if (codings !== undefined && codings.length > 0) {
       bodyMode = "chunked";
+      // Both framings: a smuggling attempt or a broken server (RFC 9112 6.3).
+      if (contentLength !== undefined) persistent = false;
     } else if (contentLength !== undefined) {
       length = Number(contentLength);
       if (!Number.isSafeInteger(length)) {
@@ -652,19 +588,4 @@ export class HTTPResponseParser {
     this.#fields = [];
     this.#handler.done(pos < data.length ? data.subarray(pos) : EMPTY, trailers);
   }
-}
-
-/** Strips optional whitespace (spaces and tabs) from both ends. */
-function trimOWS(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && (s.charCodeAt(start) === SP || s.charCodeAt(start) === HTAB)) start++;
-  while (end > start && (s.charCodeAt(end - 1) === SP || s.charCodeAt(end - 1) === HTAB)) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-function encode(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TOKEN } from "./_http_parser.ts";
+import { TOKEN } from "./_syntax.ts";
 
 const BAD_VALUE = /[\0\r\n]/;
 

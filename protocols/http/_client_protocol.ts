@@ -1,0 +1,278 @@
+/**
+ * The protocol of one HTTP/1.1 client connection, as Twisted's
+ * `HTTP11ClientProtocol`: it writes one request at a time, parses the
+ * response, fires the request with the head and feeds the body to it, then
+ * goes back to its pool or closes. Also the factory that makes it for one
+ * connection attempt. Agents and the pool use them; users do not.
+ *
+ * @module
+ */
+import { Deferred } from "../../defer/deferred.ts";
+import { Failure } from "../../defer/failure.ts";
+import { fail, succeed } from "../../defer/helpers.ts";
+import type { Address, Connector } from "../../reactor/interfaces.ts";
+import { ClientFactory } from "../factory.ts";
+import { Protocol } from "../protocol.ts";
+import type { BodyStream } from "./_body_stream.ts";
+import { HTTPResponseParser, type ResponseHead } from "./_parser.ts";
+import {
+  DataLoss,
+  PotentialDataLoss,
+  RequestNotSent,
+  ResponseDone,
+  ResponseFailed,
+  ResponseNeverReceived,
+} from "./errors.ts";
+import { Headers } from "./headers.ts";
+import { bodyOf, type ClientRequest, Response } from "./response.ts";
+
+/** A request ready to go on the wire: built once, sent once or twice. */
+export interface OutgoingRequest {
+  readonly method: string;
+  readonly head: Uint8Array;
+  readonly body: Uint8Array | undefined;
+  readonly persistent: boolean;
+  readonly info: ClientRequest;
+}
+
+export type ClientState = "QUIESCENT" | "WAITING" | "RECEIVING" | "CLOSING" | "CONNECTION_LOST";
+
+export interface ConnectionHooks {
+  connected(protocol: HTTP11ClientProtocol): void;
+  quiescent(protocol: HTTP11ClientProtocol): void;
+  lost(protocol: HTTP11ClientProtocol): void;
+}
+
+/**
+ * One HTTP/1.1 connection, one request at a time: Twisted's
+ * `HTTP11ClientProtocol`. It writes a request, parses the response, fires
+ * the request's Deferred with the response once the head has arrived, feeds
+ * the body to the response, and then either goes back to its pool
+ * (`QUIESCENT`) or closes.
+ */
+export class HTTP11ClientProtocol extends Protocol {
+  readonly #hooks: ConnectionHooks;
+  #state: ClientState = "QUIESCENT";
+  #parser: HTTPResponseParser | null = null;
+  #request: OutgoingRequest | null = null;
+  #deferred: Deferred<Response> | null = null;
+  #toFire: [Deferred<Response>, Response] | null = null;
+  #response: Response | null = null;
+  #body: BodyStream | null = null;
+  #failure: Failure | null = null;
+  #bodyComplete = false;
+  #headPersistent = false;
+  #lostWaiters: Deferred<void>[] = [];
+
+  constructor(hooks: ConnectionHooks) {
+    super();
+    this.#hooks = hooks;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  override connectionMade(): void {
+    this.#hooks.connected(this);
+  }
+
+  request(request: OutgoingRequest): Deferred<Response> {
+    if (this.#state !== "QUIESCENT" || !this.connected) return fail(new RequestNotSent());
+    this.#state = "WAITING";
+    this.#request = request;
+    this.#failure = null;
+    this.#bodyComplete = false;
+    this.#parser = new HTTPResponseParser({
+      head: (head) => this.#headReceived(head),
+      body: (data) => this.#body?.dataReceived(data),
+      done: (rest, trailers) => this.#responseDone(rest, trailers),
+    }, { method: request.method });
+    const d = new Deferred<Response>(() => this.#cancel(d));
+    this.#deferred = d;
+    const transport = this.transport!;
+    if (request.body === undefined || request.body.length === 0) transport.write(request.head);
+    else transport.writeSequence([request.head, request.body]);
+    return d;
+  }
+
+  /** Closes an idle connection; fires once it is lost. */
+  abort(): Deferred<void> {
+    if (this.#state === "CONNECTION_LOST") return succeed(undefined);
+    const d = new Deferred<void>();
+    this.#lostWaiters.push(d);
+    this.transport!.loseConnection();
+    return d;
+  }
+
+  override dataReceived(data: Uint8Array): void {
+    const parser = this.#parser;
+    if (parser === null) {
+      // Bytes nobody asked for, on an idle connection: it cannot be trusted.
+      if (this.#state === "QUIESCENT") this.transport!.loseConnection();
+      return;
+    }
+    try {
+      parser.feed(data);
+    } catch (error) {
+      if (this.#parser === parser) {
+        this.#parser = null;
+        this.#failure = Failure.from(error);
+        this.transport!.loseConnection();
+      }
+    }
+    const toFire = this.#toFire;
+    if (toFire !== null) {
+      this.#toFire = null;
+      toFire[0].callback(toFire[1]);
+    }
+  }
+
+  override connectionLost(reason: Failure): void {
+    super.connectionLost(reason);
+    const parser = this.#parser;
+    const deferred = this.#deferred;
+    const body = this.#body;
+    const response = this.#response;
+    const failure = this.#failure;
+    this.#state = "CONNECTION_LOST";
+    this.#parser = null;
+    this.#deferred = null;
+    this.#body = null;
+    this.#response = null;
+    this.#request = null;
+    this.#hooks.lost(this);
+    if (body !== null && response !== null) {
+      if (this.#bodyComplete) {
+        body.finish(new Failure(new ResponseDone()));
+      } else if (failure !== null) {
+        body.finish(new Failure(new ResponseFailed([failure], response)));
+      } else {
+        const end = parser?.connectionLost() ?? "failed";
+        if (end === "potentialDataLoss") {
+          body.finish(new Failure(new PotentialDataLoss()));
+        } else {
+          const loss = new DataLoss(body.received, response.length);
+          body.finish(new Failure(new ResponseFailed([reason, new Failure(loss)], response)));
+        }
+      }
+    } else if (deferred !== null) {
+      if (failure !== null) {
+        deferred.errback(new ResponseFailed([failure]));
+      } else if ((parser?.connectionLost() ?? "noResponse") === "noResponse") {
+        deferred.errback(new ResponseNeverReceived([reason]));
+      } else {
+        deferred.errback(
+          new ResponseFailed(
+            [reason],
+            undefined,
+            `The connection closed before the response headers were complete: ${reason.getErrorMessage()}`,
+          ),
+        );
+      }
+    }
+    const waiters = this.#lostWaiters;
+    this.#lostWaiters = [];
+    for (const waiter of waiters) waiter.callback(undefined);
+  }
+
+  #cancel(d: Deferred<Response>): void {
+    if (this.#deferred !== d) return;
+    this.#deferred = null;
+    this.#parser?.stop();
+    this.#parser = null;
+    this.transport!.abortConnection();
+  }
+
+  #headReceived(head: ResponseHead): void {
+    const request = this.#request!;
+    const headers = new Headers();
+    for (const [name, value] of head.headers) headers.addRawHeader(name, value);
+    const response = new Response({
+      version: head.version,
+      code: head.code,
+      phrase: head.phrase,
+      headers,
+      length: head.length,
+      request: request.info,
+    });
+    const body = bodyOf(response);
+    const transport = this.transport!;
+    // Flow control reaches the connection only while this body is arriving.
+    const current = (): boolean =>
+      this.#body === body && this.#state === "RECEIVING" && this.#parser !== null;
+    body.attach({
+      pauseProducing: () => {
+        if (current()) transport.pauseProducing();
+      },
+      resumeProducing: () => {
+        if (current()) transport.resumeProducing();
+      },
+      stopProducing: () => {
+        if (current()) this.#giveUp();
+      },
+      abortConnection: () => {
+        if (current()) this.#giveUp();
+      },
+    });
+    this.#state = "RECEIVING";
+    this.#headPersistent = head.persistent;
+    this.#response = response;
+    this.#body = body;
+    // Nobody reads the body yet: hold the connection until deliverBody().
+    if (head.bodyMode !== "none") transport.pauseProducing();
+    this.#toFire = [this.#deferred!, response];
+    this.#deferred = null;
+  }
+
+  #giveUp(): void {
+    this.#parser?.stop();
+    this.#parser = null;
+    this.transport!.abortConnection();
+  }
+
+  #responseDone(rest: Uint8Array, trailers: ReadonlyArray<readonly [string, string]>): void {
+    const response = this.#response!;
+    for (const [name, value] of trailers) response.trailers.addRawHeader(name, value);
+    const reusable = this.#request!.persistent && this.#headPersistent && rest.length === 0;
+    this.#parser = null;
+    if (!reusable) {
+      // The body ends with the connection, so nothing stays open after it.
+      this.#state = "CLOSING";
+      this.#bodyComplete = true;
+      this.transport!.loseConnection();
+      return;
+    }
+    const body = this.#body!;
+    this.#state = "QUIESCENT";
+    this.#body = null;
+    this.#response = null;
+    this.#request = null;
+    this.transport!.resumeProducing();
+    // Back to the pool first, so a request made when the body ends reuses it.
+    this.#hooks.quiescent(this);
+    body.finish(new Failure(new ResponseDone()));
+  }
+}
+
+/** Makes the protocol of one connection attempt and reports how it went. */
+export class HTTP11ClientFactory extends ClientFactory<HTTP11ClientProtocol> {
+  readonly #hooks: ConnectionHooks;
+  readonly #deferred: Deferred<HTTP11ClientProtocol>;
+
+  constructor(hooks: ConnectionHooks, deferred: Deferred<HTTP11ClientProtocol>) {
+    super();
+    this.#hooks = hooks;
+    this.#deferred = deferred;
+  }
+
+  override buildProtocol(_addr: Address): HTTP11ClientProtocol {
+    const protocol = new HTTP11ClientProtocol(this.#hooks);
+    protocol.factory = this;
+    return protocol;
+  }
+
+  override clientConnectionFailed(_connector: Connector, reason: Failure): void {
+    if (!this.#deferred.called) this.#deferred.errback(reason);
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * {@linkcode Agent}, Twisted's HTTP/1.1 agent: it connects (or takes a
+ * pooled connection), writes a request, and fires with the response once
+ * its head has arrived. Also what it needs of a reactor
+ * ({@linkcode HTTPClientReactor}) and what every agent is
+ * ({@linkcode AgentLike}).
+ *
+ * @module
+ */
+import { Deferred } from "../../defer/deferred.ts";
+import { fail } from "../../defer/helpers.ts";
+import type { ReactorTime } from "../../defer/time.ts";
+import { reactor as defaultReactor } from "../../reactor/deno_reactor.ts";
+import type { ClientFactoryLike, Connector } from "../../reactor/interfaces.ts";
+import {
+  type ConnectionHooks,
+  HTTP11ClientFactory,
+  type HTTP11ClientProtocol,
+  type OutgoingRequest,
+} from "./_client_protocol.ts";
+import { TOKEN } from "./_syntax.ts";
+import { type Connect, getPooledConnection, HTTPConnectionPool } from "./connection_pool.ts";
+import { SchemeNotSupported } from "./errors.ts";
+import { Headers, type HeadersLike } from "./headers.ts";
+import type { Response } from "./response.ts";
+
+const encoder = new TextEncoder();
+/** Methods that send `Content-Length: 0` without a body, as Twisted does. */
+const EXPECTS_BODY = new Set(["POST", "PUT", "PATCH"]);
+
+/**
+ * What an {@linkcode Agent} needs of a reactor: time for the pool, TCP
+ * connections, and TLS connections for HTTPS when it has them. The
+ * reactor fits; so does a `MemoryReactorClock` in tests.
+ */
+export interface HTTPClientReactor extends ReactorTime {
+  /**
+   * Connects over TCP.
+   *
+   * @param host The host name or address.
+   * @param port The port.
+   * @param factory The client factory.
+   * @param options The connect timeout, in seconds.
+   * @returns The connector.
+   */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: ClientFactoryLike,
+    options?: { timeout?: number },
+  ): Connector;
+  /**
+   * Connects over TLS; without it, HTTPS fails with
+   * {@linkcode SchemeNotSupported}.
+   *
+   * @param host The host name or address.
+   * @param port The port.
+   * @param factory The client factory.
+   * @param options The connect timeout and TLS settings.
+   * @returns The connector.
+   */
+  connectSSL?(
+    host: string,
+    port: number,
+    factory: ClientFactoryLike,
+    contextFactory?: object,
+    options?: { timeout?: number },
+  ): Connector;
+}
+
+/** Anything that issues HTTP requests as {@linkcode Agent} does (Twisted's `IAgent`). */
+export interface AgentLike {
+  /**
+   * Issues a request.
+   *
+   * @param method The method.
+   * @param url The URL.
+   * @param headers Headers to send.
+   * @param body The body.
+   * @returns A Deferred of the response.
+   */
+  request(
+    method: string,
+    url: string | URL,
+    headers?: HeadersLike,
+    body?: string | Uint8Array,
+  ): Deferred<Response>;
+}
+
+/** Options for {@linkcode Agent}. */
+export interface AgentOptions {
+  /**
+   * Where connections come from: a pool to share, `true` for a persistent
+   * pool of the agent's own, or `false` (the default, as in Twisted) for a
+   * new connection per request, closed after its response.
+   */
+  pool?: HTTPConnectionPool | boolean;
+  /** Seconds to wait for a connection (default 30, the reactor's). */
+  connectTimeout?: number;
+  /**
+   * TLS settings passed as they are to `reactor.connectSSL` for HTTPS, such
+   * as `{ caCerts: [pem] }` to trust a private certificate authority.
+   */
+  tlsOptions?: object;
+}
+
+/**
+ * Issues HTTP/1.1 requests: Twisted's `Agent`. `request` connects (or takes
+ * an idle connection from the pool), writes the request line, `Host`,
+ * `Connection` (`keep-alive` with a persistent pool, else `close`), the
+ * given headers, `Content-Length` and the body, and fires with the
+ * {@linkcode Response} once its head has arrived; read its body with
+ * {@linkcode readBody}. Redirects are returned, not followed: wrap the agent
+ * in a {@linkcode RedirectAgent} to follow them.
+ *
+ * The request fails with the connection's error (`ConnectionRefusedError`,
+ * `DNSLookupError`, `TimeoutError` after `connectTimeout`), with
+ * {@linkcode ResponseNeverReceived} if the connection closes before any
+ * response, with {@linkcode ResponseFailed} (holding a `ParseError` or the
+ * connection's reason) for a malformed or cut head, and with
+ * {@linkcode SchemeNotSupported} for a scheme other than `http` or `https`,
+ * or for `https` on a reactor without `connectSSL`. Cancelling it closes the
+ * connection at once and fails it with `CancelledError`.
+ *
+ * Divergences from Twisted: the method and URL are strings, the headers may
+ * be a plain object, and the body is a string or bytes (not a body
+ * producer), always sent with `Content-Length`; a given `Content-Length` or
+ * `Transfer-Encoding` header is replaced; cancelling fails with
+ * `CancelledError` itself, where Twisted wraps it in
+ * `ResponseNeverReceived`.
+ *
+ * @example A POST, then its response body
+ * ```ts ignore
+ * import { Agent, HTTPConnectionPool, readBody } from "@torsion/torsion/protocols";
+ * import { reactor } from "@torsion/torsion/reactor";
+ *
+ * const agent = new Agent(reactor, { pool: true });
+ * const response = await agent.request(
+ *   "POST",
+ *   "http://127.0.0.1:8080/echo",
+ *   { "Content-Type": "text/plain" },
+ *   "hello",
+ * );
+ * console.log(response.code, new TextDecoder().decode(await readBody(response)));
+ * await agent.pool.closeCachedConnections();
+ * ```
+ */
+export class Agent implements AgentLike {
+  readonly #reactor: HTTPClientReactor;
+  readonly #pool: HTTPConnectionPool;
+  readonly #connectTimeout: number | undefined;
+  readonly #tlsOptions: object;
+
+  /**
+   * Makes an agent.
+   *
+   * @param reactor What connects (default: the reactor).
+   * @param options The pool, the connect timeout and TLS settings.
+   * @throws {RangeError} For a negative or non-numeric `connectTimeout`.
+   */
+  constructor(reactor: HTTPClientReactor = defaultReactor, options: AgentOptions = {}) {
+    this.#reactor = reactor;
+    const pool = options.pool ?? false;
+    this.#pool = typeof pool === "boolean" ? new HTTPConnectionPool(reactor, pool) : pool;
+    const timeout = options.connectTimeout;
+    if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
+      throw new RangeError(`connectTimeout must be a number of seconds, 0 or more, not ${timeout}`);
+    }
+    this.#connectTimeout = timeout;
+    this.#tlsOptions = options.tlsOptions ?? {};
+  }
+
+  /** The reactor the agent connects with. */
+  get reactor(): HTTPClientReactor {
+    return this.#reactor;
+  }
+
+  /** The pool the agent's connections come from. */
+  get pool(): HTTPConnectionPool {
+    return this.#pool;
+  }
+
+  /**
+   * Issues a request.
+   *
+   * @param method The method, such as `"GET"` (sent as given).
+   * @param url An absolute `http:` or `https:` URL; its fragment is not sent.
+   * @param headers Headers to send; `Host` is added unless given.
+   * @param body The body: a string (sent as UTF-8) or bytes.
+   * @returns A Deferred of the response, fired once its head has arrived.
+   * @throws {TypeError} For an invalid method, URL or header.
+   */
+  request(
+    method: string,
+    url: string | URL,
+    headers?: HeadersLike,
+    body?: string | Uint8Array,
+  ): Deferred<Response> {
+    if (typeof method !== "string" || !TOKEN.test(method)) {
+      throw new TypeError(`Invalid HTTP method ${JSON.stringify(method)}`);
+    }
+    const href = String(url);
+    let parsed: URL;
+    try {
+      parsed = new URL(href);
+    } catch (error) {
+      throw new TypeError(`Invalid URL ${JSON.stringify(href)}`, { cause: error });
+    }
+    const scheme = parsed.protocol.slice(0, -1);
+    if (scheme !== "http" && scheme !== "https") {
+      return fail(new SchemeNotSupported(`Unsupported scheme ${scheme}: ${parsed.href}`));
+    }
+    if (scheme === "https" && typeof this.#reactor.connectSSL !== "function") {
+      return fail(
+        new SchemeNotSupported(
+          `HTTPS needs reactor.connectSSL, which this reactor does not have: ${parsed.href}`,
+        ),
+      );
+    }
+    if (parsed.hostname === "") throw new TypeError(`URL ${parsed.href} has no host`);
+    const host = parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname;
+    const port = parsed.port === "" ? (scheme === "https" ? 443 : 80) : Number(parsed.port);
+    const request = this.#buildRequest(method, parsed, headers, body);
+    const key = `${scheme}://${parsed.host}`;
+    const connect: Connect = (hooks) => this.#connect(scheme, host, port, hooks);
+    return getPooledConnection(this.#pool, key, connect).addCallback((sender) =>
+      sender.request(request)
+    );
+  }
+
+  #buildRequest(
+    method: string,
+    url: URL,
+    given: HeadersLike | undefined,
+    body: string | Uint8Array | undefined,
+  ): OutgoingRequest {
+    const headers = new Headers(given);
+    headers.removeHeader("content-length");
+    headers.removeHeader("transfer-encoding");
+    if (!headers.hasHeader("host")) headers.addRawHeader("Host", url.host);
+    const connection = headers.getRawHeaders("connection");
+    let persistent = this.#pool.persistent;
+    if (connection === undefined) {
+      headers.addRawHeader("Connection", persistent ? "keep-alive" : "close");
+    } else if (connection.join(",").toLowerCase().split(",").some((t) => t.trim() === "close")) {
+      persistent = false;
+    }
+    const bytes = typeof body === "string" ? encoder.encode(body) : body;
+    if (bytes !== undefined && !(bytes instanceof Uint8Array)) {
+      throw new TypeError("The request body must be a string or a Uint8Array");
+    }
+    if (bytes !== undefined || EXPECTS_BODY.has(method)) {
+      headers.addRawHeader("Content-Length", String(bytes?.length ?? 0));
+    }
+    // The URL parser has percent-encoded spaces and control characters.
+    let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
+    // Host first, as most clients send it.
+    const hostField = headers.getRawHeaders("host")!;
+    for (const value of hostField) head += `Host: ${value}\r\n`;
+    for (const [name, values] of headers) {
+      if (name.length === 4 && name.toLowerCase() === "host") continue;
+      for (const value of values) head += `${name}: ${value}\r\n`;
+    }
+    head += "\r\n";
+    url.hash = "";
+    return {
+      method,
+      head: encoder.encode(head),
+      body: bytes,
+      persistent,
+      info: { method, absoluteURI: url.href, url: url.href, headers },
+    };
+  }
+
+  #connect(
+    scheme: string,
+    host: string,
+    port: number,
+    hooks: Omit<ConnectionHooks, "connected">,
+  ): Deferred<HTTP11ClientProtocol> {
+    let connector: Connector | undefined;
+    let cancelled = false;
+    const d = new Deferred<HTTP11ClientProtocol>(() => {
+      cancelled = true;
+      if (connector?.state === "connecting") connector.stopConnecting();
+    });
+    const factory = new HTTP11ClientFactory({
+      ...hooks,
+      connected: (protocol) => {
+        if (cancelled || d.called) protocol.transport!.abortConnection();
+        else d.callback(protocol);
+      },
+    }, d);
+    const options = this.#connectTimeout === undefined ? {} : { timeout: this.#connectTimeout };
+    try {
+      connector = scheme === "https"
+        ? this.#reactor.connectSSL!(host, port, factory, this.#tlsOptions, options)
+        : this.#reactor.connectTCP(host, port, factory, options);
+    } catch (error) {
+      if (!d.called) d.errback(error);
+    }
+    return d;
+  }
+}
