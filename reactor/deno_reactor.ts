@@ -92,7 +92,7 @@ const EXIT_CODES: ReadonlyArray<readonly [Deno.Signal, number]> = [
  * run by `deno task` or `npx` gets it from the terminal and again, forwarded,
  * from its parent, a few milliseconds apart: that is one Ctrl-C, not two.
  */
-const SIGNAL_REPEAT_WINDOW = 1;
+export const _SIGNAL_REPEAT_WINDOW = 1;
 
 // Reactors that are running hold the process open: one keep-alive for all.
 let processHolders = 0;
@@ -763,7 +763,7 @@ export class DenoReactor implements ReactorTime {
     if (this.#stopped) {
       // A shutdown is already under way: a repeat of the signal that started
       // it is the same keypress; a later one insists.
-      if (now - this.#signalledAt < SIGNAL_REPEAT_WINDOW * 1000) return;
+      if (now - this.#signalledAt < _SIGNAL_REPEAT_WINDOW * 1000) return;
       Deno.exit(exitCode);
     }
     this.#signalledAt = now;

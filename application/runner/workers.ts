@@ -10,12 +10,14 @@
 // Signals: workers run in their own session (detached), so a Ctrl-C at the
 // terminal, which goes to the whole foreground process group, reaches only
 // the supervisor; it sends each worker one SIGTERM and waits for them all.
-// A second signal kills them. If the supervisor dies without that, each
+// A second signal kills them, unless it comes within a second of the first:
+// under `deno task` or `npx` one Ctrl-C arrives twice, from the terminal and
+// forwarded by the parent, as the reactor's own signal handling allows for. If the supervisor dies without that, each
 // worker sees its standard input end and stops by itself.
 import { Deferred } from "../../defer/deferred.ts";
 import type { DelayedCall } from "../../defer/time.ts";
 import { backoffPolicy, type RetryPolicy } from "../../reactor/client_service.ts";
-import type { DenoReactor } from "../../reactor/deno_reactor.ts";
+import { _SIGNAL_REPEAT_WINDOW, type DenoReactor } from "../../reactor/deno_reactor.ts";
 import { serverFromString } from "../../reactor/endpoints.ts";
 import { Logger } from "../../reactor/log.ts";
 import { Service } from "../service.ts";
@@ -136,6 +138,8 @@ export class WorkerPool extends Service {
   #stopping = false;
   #exits = new Map<number, Promise<unknown>>();
   #signals: Array<[Deno.Signal, () => void]> = [];
+  // When (performance.now(), ms) the signal that started the stop came.
+  #signalledAt = -Infinity;
 
   /**
    * @param count How many workers.
@@ -317,15 +321,21 @@ export class WorkerPool extends Service {
   }
 
   // The first SIGINT or SIGTERM stops the reactor, and so the pool; a
-  // second kills the workers and exits.
+  // second, a second or more later, kills the workers and exits.
   #listenForSignals(): void {
     for (const [name, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
       const listener = (): void => {
-        if (this.#stopping) {
+        // Real time, as the reactor's window: it is about how signals arrive.
+        const now = performance.now();
+        // Stopping: since an earlier signal (even one whose stop has not
+        // reached the pool yet), or for another reason.
+        if (this.#stopping || this.#signalledAt !== -Infinity) {
+          if (now - this.#signalledAt < _SIGNAL_REPEAT_WINDOW * 1000) return;
           log.warn("killing the workers");
           this.#killAll();
           Deno.exit(code);
         }
+        this.#signalledAt = now;
         try {
           this.#reactor.stop();
         } catch {

@@ -102,6 +102,64 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "workers: Ctrl-C under `deno task` counts once; a second one later kills the workers",
+  ignore: Deno.build.os !== "linux",
+  fn: async (t) => {
+    // The terminal signals the whole group and `deno task` forwards the
+    // signal again, a few milliseconds apart. An open echo connection keeps
+    // the workers in their grace period, so a repeat taken for a second
+    // Ctrl-C would kill them (exit 130) while the connection is served.
+    const start = (): Runner =>
+      new Runner(
+        [
+          "--chat",
+          `tcp:${freePort()}:interface=127.0.0.1`,
+          "--echo",
+          `tcp:${freePort()}:interface=127.0.0.1`,
+          "--workers",
+          "2",
+          "--grace",
+          "10",
+        ],
+        30_000,
+        true,
+      );
+    await t.step("one Ctrl-C: graceful, exit 0", async () => {
+      const runner = start();
+      const port = await runner.port("echo");
+      await runner.waitFor(/Press Ctrl-C to stop/);
+      const client = await Client.open(port);
+      await client.send("before\n");
+      await client.waitFor("before\n");
+      const exit = runner.interrupt();
+      // Past the repeat, the connection is still served.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await client.send("after\n");
+      await client.waitFor("after\n");
+      await client.close();
+      const { code, stderr } = await exit;
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stderr, /killing the workers/);
+      assert.match(stderr, /every worker has stopped/);
+    });
+    await t.step("a second Ctrl-C a second later: the workers are killed, exit 130", async () => {
+      const runner = start();
+      const port = await runner.port("echo");
+      await runner.waitFor(/Press Ctrl-C to stop/);
+      const client = await Client.open(port);
+      await client.send("before\n");
+      await client.waitFor("before\n");
+      runner.signal("SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const { code, stderr } = await runner.interrupt();
+      await client.closed;
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /killing the workers/);
+    });
+  },
+});
+
 Deno.test("workers: endpoints that cannot be shared, and bad counts, exit 2", async (t) => {
   const cases: [string[], RegExp][] = [
     [["echo", "--listen", "tcp:0", "--workers", "2"], /port 0 cannot be shared/],
