@@ -64,6 +64,10 @@ export function _checkShareable(
     } catch (error) {
       throw new UsageError(`Bad --listen ${description}: ${(error as Error).message}`, plugin);
     }
+    // A `haproxy:` endpoint listens with the endpoint it wraps.
+    while (typeof endpoint === "object" && endpoint !== null && "wrappedEndpoint" in endpoint) {
+      endpoint = endpoint.wrappedEndpoint;
+    }
     const { port, path } = endpoint as { port?: unknown; path?: unknown };
     if (typeof path === "string") {
       throw new UsageError(

@@ -164,6 +164,8 @@ Deno.test("workers: endpoints that cannot be shared, and bad counts, exit 2", as
   const cases: [string[], RegExp][] = [
     [["echo", "--listen", "tcp:0", "--workers", "2"], /port 0 cannot be shared/],
     [["echo", "--listen", "unix:/tmp/w.sock", "--workers", "2"], /UNIX socket cannot be shared/],
+    [["echo", "--listen", "haproxy:tcp:0", "--workers", "2"], /port 0 cannot be shared/],
+    [["echo", "--listen", "haproxy:unix:/tmp/w.sock", "--workers", "2"], /UNIX socket cannot/],
     [["echo", "--workers", "0"], /--workers must be a number from 1 to 1024 or auto, not 0/],
     [["echo", "--workers", "many"], /--workers must be/],
     [["get", "http://127.0.0.1:1/", "--workers", "2"], /Unknown option --workers/],
