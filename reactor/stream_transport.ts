@@ -23,6 +23,20 @@ const MAX_READ = 64 * 1024;
 const MIN_ROOM = 512;
 /** Queued chunks are joined into writes of up to this many bytes. */
 const COALESCE_LIMIT = 128 * 1024;
+/**
+ * Writes of up to this many bytes (or UTF-16 units, for a string) made while
+ * a write is in flight are copied into a staging buffer instead of being
+ * queued one by one: a million queued 25-byte strings each in its own
+ * buffer cost about 500 MiB; staged, they cost what they weigh.
+ */
+const STAGE_WRITE = 4 * 1024;
+/** The first staging buffer; each next one doubles, up to {@linkcode STAGE_MAX}. */
+const STAGE_MIN = 4 * 1024;
+/** The largest staging buffer. */
+const STAGE_MAX = 64 * 1024;
+/** Strings up to this long are staged by a loop rather than `encodeInto`. */
+const SHORT_STRING = 64;
+const EMPTY = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 
@@ -100,10 +114,16 @@ export interface StreamTransportOptions {
  * copy of the bytes read and keeps the buffer.
  *
  * Writing: `write` never blocks and never throws for a closed connection (the
- * data is dropped). Chunks are queued as given (not copied: do not change a
- * Uint8Array after passing it to `write`) and one pump per connection
- * writes them with `await conn.write`, joining small queued chunks into
- * writes of up to 128 KiB and carrying on after partial writes.
+ * data is dropped). With nothing in flight, a chunk goes to the socket as
+ * given. While a write is in flight, small chunks (up to 4 KiB) and strings
+ * are copied (strings encoded in place) into a staging buffer that grows
+ * from 4 KiB to 64 KiB, so a slow reader's backlog of small writes costs
+ * its size and not a buffer and a queue slot each; larger chunks are queued
+ * as given, not copied (do not change a Uint8Array after passing it to
+ * `write`). One pump per connection writes the queue with
+ * `await conn.write`, joining small queued chunks into writes of up to
+ * 128 KiB and carrying on after partial writes. The staging buffer is let
+ * go once the queue drains, so an idle connection keeps none.
  *
  * Divergences from Twisted, on purpose:
  * - When the peer ends the stream (EOF) and the protocol does not do
@@ -145,6 +165,13 @@ export class StreamTransport implements Transport {
   #writing = false; // the write pump is running
   #writeDisconnecting = false;
   #writeDisconnected = false;
+  // Staging: small writes made while the pump is busy are copied into
+  // #stage; the last queue entry is its open view #stage[#stageStart, #stageEnd)
+  // while #stageOpen, and grows in place with each staged write.
+  #stage: Uint8Array | undefined;
+  #stageStart = 0;
+  #stageEnd = 0;
+  #stageOpen = false;
 
   // The producer feeding this transport.
   #producer: Producer | undefined;
@@ -241,13 +268,11 @@ export class StreamTransport implements Transport {
    * @throws {TypeError} If `data` is neither a Uint8Array nor a string.
    */
   write(data: Uint8Array | string): void {
-    if (typeof data === "string") data = encoder.encode(data);
-    else if (!(data instanceof Uint8Array)) {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
       throw new TypeError(`Data must be a Uint8Array or a string, not ${nameOf(data)}`);
     }
     if (this.#closing || this.#writeDisconnected || data.length === 0) return;
-    this.#queue.push(data);
-    this.#queued += data.length;
+    this.#enqueue(data);
     this.#maybePauseProducer();
     if (!this.#writing && this.#upgrade === undefined) {
       this.#writing = true;
@@ -263,22 +288,86 @@ export class StreamTransport implements Transport {
    * @throws {TypeError} If a chunk is neither a Uint8Array nor a string.
    */
   writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    const list: Uint8Array[] = [];
-    for (const chunk of chunks) {
-      if (typeof chunk === "string") list.push(encoder.encode(chunk));
-      else if (chunk instanceof Uint8Array) list.push(chunk);
-      else throw new TypeError(`Data must be a Uint8Array or a string, not ${nameOf(chunk)}`);
+    const list = [...chunks];
+    for (const chunk of list) {
+      if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) {
+        throw new TypeError(`Data must be a Uint8Array or a string, not ${nameOf(chunk)}`);
+      }
     }
     if (this.#closing || this.#writeDisconnected) return;
     for (const chunk of list) {
-      if (chunk.length === 0) continue;
-      this.#queue.push(chunk);
-      this.#queued += chunk.length;
+      if (chunk.length !== 0) this.#enqueue(chunk);
     }
     this.#maybePauseProducer();
     if (!this.#writing && this.#upgrade === undefined && this.#head < this.#queue.length) {
       this.#writing = true;
       this.#pump();
+    }
+  }
+
+  /** Adds a non-empty chunk to the queue, staging it when a write is in flight. */
+  #enqueue(data: Uint8Array | string): void {
+    if (this.#writing && data.length <= STAGE_WRITE) {
+      this.#stageWrite(data);
+      return;
+    }
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    this.#fillStagedView();
+    this.#closeStagedView();
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+  }
+
+  /** Ends the open staged view: what is staged next starts a new queue entry. */
+  #closeStagedView(): void {
+    this.#stageOpen = false;
+    this.#stageStart = this.#stageEnd;
+  }
+
+  /** Copies a small chunk onto the end of the staging buffer. */
+  #stageWrite(data: Uint8Array | string): void {
+    // A string takes at most three bytes per UTF-16 unit.
+    const most = typeof data === "string" ? data.length * 3 : data.length;
+    let stage = this.#stage;
+    if (stage === undefined || stage.length - this.#stageEnd < most) {
+      let size = stage === undefined ? STAGE_MIN : Math.min(stage.length * 2, STAGE_MAX);
+      while (size < most) size *= 2;
+      this.#fillStagedView();
+      stage = this.#stage = new Uint8Array(size);
+      this.#stageStart = this.#stageEnd = 0;
+      this.#stageOpen = false;
+    }
+    let end = this.#stageEnd;
+    if (typeof data !== "string") {
+      stage.set(data, end);
+      end += data.length;
+    } else if (data.length <= SHORT_STRING) {
+      // Short strings, usually ASCII: a loop beats making a view for encodeInto.
+      let i = 0;
+      for (; i < data.length; i++) {
+        const code = data.charCodeAt(i);
+        if (code >= 0x80) break;
+        stage[end++] = code;
+      }
+      if (i < data.length) {
+        end += encoder.encodeInto(data.slice(i), stage.subarray(end)).written;
+      }
+    } else {
+      end += encoder.encodeInto(data, stage.subarray(end)).written;
+    }
+    this.#queued += end - this.#stageEnd;
+    this.#stageEnd = end;
+    if (!this.#stageOpen) {
+      // A slot for the open view, made when the pump takes it.
+      this.#queue.push(EMPTY);
+      this.#stageOpen = true;
+    }
+  }
+
+  /** Puts the open staged view, as it stands, into its queue slot. */
+  #fillStagedView(): void {
+    if (this.#stageOpen) {
+      this.#queue[this.#queue.length - 1] = this.#stage!.subarray(this.#stageStart, this.#stageEnd);
     }
   }
 
@@ -294,6 +383,7 @@ export class StreamTransport implements Transport {
 
   /** Takes the next chunk to write, joining small queued chunks. */
   #take(): Uint8Array {
+    this.#fillStagedView();
     const queue = this.#queue;
     const start = this.#head;
     const first = queue[start];
@@ -315,6 +405,8 @@ export class StreamTransport implements Transport {
     if (end === queue.length) {
       queue.length = 0;
       this.#head = 0;
+      // The pump has the open view: later staged bytes start a new one.
+      this.#closeStagedView();
     } else if (end > 1024 && end * 2 > queue.length) {
       queue.splice(0, end);
       this.#head = 0;
@@ -351,7 +443,8 @@ export class StreamTransport implements Transport {
           if (this.#closing) return;
           this.#queued -= chunk.length;
         }
-        // The queue has drained.
+        // The queue has drained: let the staging buffer go.
+        this.#stage = undefined;
         if (this.#closing || this.#upgrade !== undefined) return;
         if (this.#closeAfterFlush) {
           this.#closeNow(new Failure(new ConnectionDone()));
@@ -439,9 +532,11 @@ export class StreamTransport implements Transport {
       );
     }
     this.#upgrade = upgrade;
+    this.#fillStagedView();
     this.#plaintext = this.#queue.slice(this.#head);
     this.#queue = [];
     this.#head = 0;
+    this.#closeStagedView();
   }
 
   /** Runs the upgrade asked for; `false` if the connection ended instead. */
@@ -665,6 +760,8 @@ export class StreamTransport implements Transport {
     this.#queue = [];
     this.#head = 0;
     this.#queued = 0;
+    this.#stage = undefined;
+    this.#stageOpen = false;
     try {
       this.#conn.close();
     } catch {

@@ -78,3 +78,125 @@ Deno.test("StreamTransport: chunks given to dataReceived are never overwritten b
     `${keeper.chunks.length} chunks in ${buffers.size} buffers`,
   );
 });
+
+/** A protocol that writes what `write` gives it as soon as it is connected. */
+function writerFactory(write: (t: Transport) => void) {
+  const lost = Promise.withResolvers<Failure>();
+  const made = Promise.withResolvers<Transport>();
+  return {
+    lost: lost.promise,
+    made: made.promise,
+    buildProtocol: () => ({
+      makeConnection(t: Transport) {
+        write(t);
+        made.resolve(t);
+      },
+      dataReceived() {},
+      connectionLost: (reason: Failure) => lost.resolve(reason),
+    }),
+    doStart() {},
+    doStop() {},
+  };
+}
+
+async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    parts.push(buffer.slice(0, n));
+  }
+  const all = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
+
+Deno.test("StreamTransport: small writes staged behind a write in flight arrive whole and in order", async () => {
+  const encoder = new TextEncoder();
+  const expected: Uint8Array[] = [];
+  const big = new Uint8Array(300 * 1024).map((_, i) => (i * 13) & 0xff);
+  const factory = writerFactory((t) => {
+    const put = (data: Uint8Array | string) => {
+      t.write(data);
+      expected.push(typeof data === "string" ? encoder.encode(data) : data.slice());
+    };
+    put(big); // in flight: everything below is staged or queued behind it
+    for (let i = 0; i < 20_000; i++) {
+      switch (i % 5) {
+        case 0:
+          put(`line ${i}: héllo ☃ 😀\r\n`); // multi-byte UTF-8
+          break;
+        case 1:
+          put(new Uint8Array([i & 0xff, (i >> 8) & 0xff, 0, 255]));
+          break;
+        case 2:
+          put("x".repeat(4096)); // the largest staged string: up to 12 KiB of room asked
+          break;
+        case 3:
+          put(new Uint8Array(5000).fill(i & 0xff)); // too big to stage: queued as given
+          break;
+        default:
+          t.writeSequence(["a", new Uint8Array([1, 2]), "\ud800"]); // a lone surrogate too
+          expected.push(encoder.encode("a"), new Uint8Array([1, 2]), encoder.encode("\ud800"));
+      }
+    }
+    t.loseConnection();
+  });
+  const port = listenTCP(0, factory, { interface: "127.0.0.1" });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: port.getHost().port });
+    let got: Uint8Array;
+    try {
+      got = await within(20, readAll(conn), "everything written");
+    } finally {
+      conn.close();
+    }
+    await within(5, factory.lost, "the connection to end");
+    const want = new Uint8Array(expected.reduce((sum, p) => sum + p.length, 0));
+    let at = 0;
+    for (const p of expected) {
+      want.set(p, at);
+      at += p.length;
+    }
+    assert.equal(got.length, want.length);
+    assert.ok(got.every((byte, i) => byte === want[i]), "the bytes differ");
+  } finally {
+    await port.stopListening();
+  }
+});
+
+Deno.test("StreamTransport: a million 25-byte writes to a peer that does not read cost their size, not 500 bytes each", async () => {
+  const line = "0123456789012345678901234"; // 25 bytes
+  const count = 1_000_000;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  assert.ok(gc, "run with --v8-flags=--expose-gc");
+  gc();
+  const before = Deno.memoryUsage().rss;
+  let after = 0;
+  const factory = writerFactory((t) => {
+    for (let i = 0; i < count; i++) t.write(line);
+  });
+  const port = listenTCP(0, factory, { interface: "127.0.0.1" });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: port.getHost().port });
+    try {
+      const transport = await within(10, factory.made, "the connection");
+      gc();
+      after = Deno.memoryUsage().rss;
+      transport.abortConnection();
+    } finally {
+      conn.close();
+    }
+    await within(5, factory.lost, "the connection to end");
+  } finally {
+    await port.stopListening();
+  }
+  const grown = (after - before) / 2 ** 20;
+  // 25 MB of text; each write in its own buffer took about 500 MiB.
+  assert.ok(grown < 100, `RSS grew by ${grown.toFixed(1)} MiB`);
+});
