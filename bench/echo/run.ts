@@ -12,6 +12,11 @@
 //
 // Ping-pong: 50 connections, 64-byte messages, one in flight per connection.
 // Bulk: 4 connections each keeping 64 KiB writes in flight.
+//
+//   deno run -A bench/echo/run.ts --workers [--seconds 5] [--rounds 3]
+//
+// compares instead the runner's echo plugin with --workers 1 and --workers 2
+// (processes sharing the port through SO_REUSEPORT), ping-pong only.
 const here = new URL(".", import.meta.url).pathname;
 const args = Deno.args;
 const seconds = Number(flag("--seconds") ?? 5);
@@ -99,6 +104,71 @@ async function load(loadgen: string, mode: string, port: number): Promise<Record
 }
 
 const loadgen = await build();
+
+if (args.includes("--workers")) {
+  await compareWorkers();
+  Deno.exit(0);
+}
+
+// The runner's echo plugin on a free port with `workers` processes.
+async function startRunner(workers: number): Promise<{ child: Deno.ChildProcess; port: number }> {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${here}../../cli.ts`,
+      "--log-level",
+      "warn",
+      "echo",
+      "--listen",
+      `tcp:${port}:interface=127.0.0.1:backlog=1024`,
+      "--workers",
+      String(workers),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("listening on")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the runner with ${workers} workers exited before listening`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  child.stdout.cancel();
+  return { child, port };
+}
+
+async function compareWorkers(): Promise<void> {
+  const counts = [1, 2];
+  const results = new Map<number, number[]>(counts.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? counts : [...counts].reverse();
+    for (const workers of order) {
+      const { child, port } = await startRunner(workers);
+      const pp = await load(loadgen, "pingpong", port);
+      child.kill("SIGTERM");
+      await child.status;
+      results.get(workers)!.push(Number(pp.rt_per_s));
+    }
+  }
+  const one = median(results.get(1)!);
+  console.log("| workers | round trips/s (median) | runs | vs 1 worker |");
+  console.log("| --- | --- | --- | --- |");
+  for (const workers of counts) {
+    const runs = results.get(workers)!;
+    const rate = median(runs);
+    console.log(
+      `| ${workers} | ${rate.toFixed(0)} | ${runs.map((r) => r.toFixed(0)).join(", ")} | ${
+        (rate / one).toFixed(2)
+      }× |`,
+    );
+  }
+}
 
 interface Sample {
   rtPerS: number;
