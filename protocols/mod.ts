@@ -135,6 +135,14 @@ export {
   type ResponseOptions,
   SchemeNotSupported,
 } from "./http/mod.ts";
+// The HTTP client's wrapping agents: decoding, cookies, browser-like redirects, proxies.
+export {
+  BrotliDecoder,
+  type ContentDecoder,
+  ContentDecoderAgent,
+  DeflateDecoder,
+  GzipDecoder,
+} from "./http/mod.ts";
 export { ChatFactory, ChatProtocol } from "./chat.ts";
 export {
   Proxy,

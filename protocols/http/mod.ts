@@ -53,3 +53,10 @@ export { HTTPConnectionPool } from "./connection_pool.ts";
 export { Agent, type AgentLike, type AgentOptions, type HTTPClientReactor } from "./agent.ts";
 export { RedirectAgent } from "./redirect_agent.ts";
 export { getPage, type GetPageOptions } from "./get_page.ts";
+export {
+  BrotliDecoder,
+  type ContentDecoder,
+  DeflateDecoder,
+  GzipDecoder,
+} from "./content_decoders.ts";
+export { ContentDecoderAgent } from "./content_decoder_agent.ts";
