@@ -138,6 +138,7 @@ export {
 // The HTTP client's wrapping agents: decoding, cookies, browser-like redirects, proxies.
 export {
   BrotliDecoder,
+  BrowserLikeRedirectAgent,
   type ContentDecoder,
   ContentDecoderAgent,
   DeflateDecoder,

@@ -60,3 +60,4 @@ export {
   GzipDecoder,
 } from "./content_decoders.ts";
 export { ContentDecoderAgent } from "./content_decoder_agent.ts";
+export { BrowserLikeRedirectAgent } from "./redirect_agent.ts";
