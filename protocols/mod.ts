@@ -141,6 +141,9 @@ export {
   BrowserLikeRedirectAgent,
   type ContentDecoder,
   ContentDecoderAgent,
+  type Cookie,
+  CookieAgent,
+  CookieJar,
   DeflateDecoder,
   GzipDecoder,
 } from "./http/mod.ts";

@@ -61,3 +61,5 @@ export {
 } from "./content_decoders.ts";
 export { ContentDecoderAgent } from "./content_decoder_agent.ts";
 export { BrowserLikeRedirectAgent } from "./redirect_agent.ts";
+export { type Cookie, CookieJar } from "./cookie_jar.ts";
+export { CookieAgent } from "./cookie_agent.ts";
