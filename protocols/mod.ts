@@ -146,6 +146,9 @@ export {
   CookieJar,
   DeflateDecoder,
   GzipDecoder,
+  ProxyAgent,
+  type ProxyAgentOptions,
+  TunnelError,
 } from "./http/mod.ts";
 export { ChatFactory, ChatProtocol } from "./chat.ts";
 export {

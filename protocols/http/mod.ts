@@ -63,3 +63,4 @@ export { ContentDecoderAgent } from "./content_decoder_agent.ts";
 export { BrowserLikeRedirectAgent } from "./redirect_agent.ts";
 export { type Cookie, CookieJar } from "./cookie_jar.ts";
 export { CookieAgent } from "./cookie_agent.ts";
+export { ProxyAgent, type ProxyAgentOptions, TunnelError } from "./proxy_agent.ts";
