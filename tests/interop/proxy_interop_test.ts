@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import {
   ProxyAgent,
   readBody,
-  Response as HTTPResponse,
+  type Response as HTTPResponse,
   TunnelError,
 } from "../../protocols/mod.ts";
 import { reactor } from "../../reactor/deno_reactor.ts";
