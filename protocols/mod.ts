@@ -135,6 +135,21 @@ export {
   type ResponseOptions,
   SchemeNotSupported,
 } from "./http/mod.ts";
+// The HTTP client's wrapping agents: decoding, cookies, browser-like redirects, proxies.
+export {
+  BrotliDecoder,
+  BrowserLikeRedirectAgent,
+  type ContentDecoder,
+  ContentDecoderAgent,
+  type Cookie,
+  CookieAgent,
+  CookieJar,
+  DeflateDecoder,
+  GzipDecoder,
+  ProxyAgent,
+  type ProxyAgentOptions,
+  TunnelError,
+} from "./http/mod.ts";
 export { ChatFactory, ChatProtocol } from "./chat.ts";
 export {
   Proxy,

@@ -53,3 +53,14 @@ export { HTTPConnectionPool } from "./connection_pool.ts";
 export { Agent, type AgentLike, type AgentOptions, type HTTPClientReactor } from "./agent.ts";
 export { RedirectAgent } from "./redirect_agent.ts";
 export { getPage, type GetPageOptions } from "./get_page.ts";
+export {
+  BrotliDecoder,
+  type ContentDecoder,
+  DeflateDecoder,
+  GzipDecoder,
+} from "./content_decoders.ts";
+export { ContentDecoderAgent } from "./content_decoder_agent.ts";
+export { BrowserLikeRedirectAgent } from "./redirect_agent.ts";
+export { type Cookie, CookieJar } from "./cookie_jar.ts";
+export { CookieAgent } from "./cookie_agent.ts";
+export { ProxyAgent, type ProxyAgentOptions, TunnelError } from "./proxy_agent.ts";
