@@ -1,6 +1,6 @@
 import { _isThenable, Deferred } from "../defer/deferred.ts";
 import { DeferredList } from "../defer/deferred_list.ts";
-import { Failure } from "../defer/failure.ts";
+import type { Failure } from "../defer/failure.ts";
 import type { DelayedCall, ReactorTime } from "../defer/time.ts";
 import { SystemEventTriggers, type TriggerId, type TriggerPhase } from "./_event_triggers.ts";
 import { realTime, setKeepAlive } from "./_real_time.ts";
@@ -48,6 +48,9 @@ import {
   type SpawnProcessOptions,
 } from "./process.ts";
 import { resolve } from "./resolve.ts";
+import { Logger } from "./log.ts";
+
+const logger = new Logger("reactor");
 
 /** Options for {@linkcode DenoReactor}'s constructor. */
 export interface DenoReactorOptions {
@@ -773,7 +776,7 @@ export class DenoReactor implements ReactorTime {
 }
 
 function logError(where: string, error: unknown): void {
-  console.error(`Unhandled error in ${where}:\n${Failure.from(error).getTraceback()}`);
+  logger.error(`Unhandled error in ${where}`, error);
 }
 
 function whenAll(ds: Deferred<unknown>[]): Deferred<void> {

@@ -9,6 +9,9 @@
 import { Failure } from "../defer/failure.ts";
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./connection_errors.ts";
 import type { Address, Producer, ProtocolLike, PushProducer, Transport } from "./interfaces.ts";
+import { Logger } from "./log.ts";
+
+const logger = new Logger("reactor");
 
 /** The smallest read buffer: what an idle connection keeps pinned. */
 const MIN_READ = 1024;
@@ -810,8 +813,8 @@ export class StreamTransport implements Transport {
     } catch {
       peer = "an unknown peer";
     }
-    console.error(
-      `Unhandled error in ${nameOf(owner)}.${where}() on the connection with ${peer}:`,
+    logger.error(
+      `Unhandled error in ${nameOf(owner)}.${where}() on the connection with ${peer}`,
       error,
     );
   }

@@ -450,7 +450,7 @@ Deno.test("DenoReactor (subprocess): the whole lifecycle of the process-wide rea
   // The failing disconnect hook was logged and did not stop the others.
   assert.match(
     stderr,
-    /Unhandled error in a disconnect hook:\nError: simulated disconnect failure/,
+    /\[error\] reactor: Unhandled error in a disconnect hook\n {4}Error: simulated disconnect failure/,
   );
 });
 

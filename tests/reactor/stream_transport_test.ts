@@ -3,6 +3,7 @@ import type { Failure } from "../../defer/mod.ts";
 import { ConnectionDone } from "../../reactor/connection_errors.ts";
 import type { Transport } from "../../reactor/interfaces.ts";
 import { listenTCP } from "../../reactor/tcp.ts";
+import { type LogEvent, setLogSink } from "../../reactor/log.ts";
 import { within } from "../_helpers.ts";
 
 /** Keeps every chunk it is given, uncopied, as a write queue would. */
@@ -199,4 +200,42 @@ Deno.test("StreamTransport: a million 25-byte writes to a peer that does not rea
   const grown = (after - before) / 2 ** 20;
   // 25 MB of text; each write in its own buffer took about 500 MiB.
   assert.ok(grown < 100, `RSS grew by ${grown.toFixed(1)} MiB`);
+});
+
+Deno.test("StreamTransport: an exception in dataReceived goes to the log, with level and namespace", async () => {
+  const events: LogEvent[] = [];
+  const sink = setLogSink((_text, event) => events.push(event));
+  const lost = Promise.withResolvers<Failure>();
+  const port = listenTCP(0, {
+    buildProtocol: () => ({
+      makeConnection() {},
+      dataReceived() {
+        throw new RangeError("bad input");
+      },
+      connectionLost: (reason: Failure) => lost.resolve(reason),
+    }),
+    doStart() {},
+    doStop() {},
+  }, { interface: "127.0.0.1" });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: port.getHost().port });
+    try {
+      await conn.write(new Uint8Array([1]));
+      const reason = await within(5, lost.promise, "the connection to close");
+      assert.ok(reason.check(RangeError));
+    } finally {
+      conn.close();
+    }
+  } finally {
+    setLogSink(sink);
+    await port.stopListening();
+  }
+  assert.equal(events.length, 1);
+  assert.equal(events[0].level, "error");
+  assert.equal(events[0].namespace, "reactor");
+  assert.match(
+    events[0].message,
+    /^Unhandled error in Object\.dataReceived\(\) on the connection with 127\.0\.0\.1:\d+$/,
+  );
+  assert.ok(events[0].error instanceof RangeError);
 });
