@@ -8,6 +8,7 @@ import type { Deferred } from "../../defer/deferred.ts";
 import type { Failure } from "../../defer/failure.ts";
 import { reactor as defaultReactor } from "../../reactor/deno_reactor.ts";
 import { Agent, type AgentLike, type HTTPClientReactor } from "./agent.ts";
+import type { BodyProducer } from "./body_producer.ts";
 import { ResponseFailed } from "./errors.ts";
 import type { HeadersLike } from "./headers.ts";
 import { HTTPError, PageRedirect } from "./http_error.ts";
@@ -21,8 +22,8 @@ export interface GetPageOptions {
   method?: string;
   /** Headers to send. */
   headers?: HeadersLike;
-  /** The body: a string (sent as UTF-8) or bytes. */
-  body?: string | Uint8Array;
+  /** The body: a string (sent as UTF-8), bytes, or a body producer such as {@linkcode FileBodyProducer}. */
+  body?: string | Uint8Array | BodyProducer;
   /**
    * Seconds the whole download may take, redirects and body included; then
    * the connection is closed and the page fails with `TimeoutError`. None

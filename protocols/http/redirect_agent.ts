@@ -7,6 +7,7 @@
 import type { Deferred } from "../../defer/deferred.ts";
 import { Failure } from "../../defer/failure.ts";
 import type { AgentLike } from "./agent.ts";
+import { type BodyProducer, isBodyProducer } from "./body_producer.ts";
 import { ResponseFailed } from "./errors.ts";
 import { Headers, type HeadersLike } from "./headers.ts";
 import { InfiniteRedirection, PageRedirect, RedirectWithNoLocation } from "./http_error.ts";
@@ -24,7 +25,8 @@ const SENSITIVE_HEADERS = [
 
 /**
  * Follows redirects for another agent: Twisted's `RedirectAgent`. A 301,
- * 302, 307 or 308 is followed for GET and HEAD (other methods fail with
+ * 302, 307 or 308 is followed for GET and HEAD (other methods, and a body
+ * producer, which cannot be sent twice, fail with
  * {@linkcode PageRedirect}); a 303 is followed for any method, as a GET
  * without a body. The `Location` is resolved against the request's URL.
  * After `redirectLimit` redirects the request fails with
@@ -32,7 +34,9 @@ const SENSITIVE_HEADERS = [
  * {@linkcode RedirectWithNoLocation}; each wrapped in
  * {@linkcode ResponseFailed}, as in Twisted. When a redirect leaves the
  * origin, `Authorization`, `Cookie`, `Cookie2`, `Proxy-Authorization`,
- * `WWW-Authenticate` and the `sensitiveHeaderNames` are not sent on.
+ * `WWW-Authenticate` and the `sensitiveHeaderNames` are not sent on, nor
+ * are credentials in the URL (`http://user:pass@host/`), which are kept
+ * for redirects within the origin.
  *
  * The final response's `previousResponse` links back through the redirects.
  * Their bodies are read and dropped before the next request goes out (so a
@@ -85,7 +89,7 @@ export class RedirectAgent implements AgentLike {
     method: string,
     url: string | URL,
     headers?: HeadersLike,
-    body?: string | Uint8Array,
+    body?: string | Uint8Array | BodyProducer,
   ): Deferred<Response> {
     const href = String(url);
     return this.#agent.request(method, href, headers, body).addCallback((response) =>
@@ -98,7 +102,7 @@ export class RedirectAgent implements AgentLike {
     method: string,
     url: string,
     headers: HeadersLike | undefined,
-    body: string | Uint8Array | undefined,
+    body: string | Uint8Array | BodyProducer | undefined,
     count: number,
   ): Response | Deferred<Response> {
     const code = response.code;
@@ -108,7 +112,8 @@ export class RedirectAgent implements AgentLike {
       nextMethod = "GET";
       nextBody = undefined;
     } else if (code === 301 || code === 302 || code === 307 || code === 308) {
-      if (method !== "GET" && method !== "HEAD") {
+      // A body producer has been used up: it cannot go to the next URL.
+      if ((method !== "GET" && method !== "HEAD") || isBodyProducer(body)) {
         const location = response.headers.getRawHeaders("location")?.[0] ?? url;
         return this.#failAfterBody(response, new PageRedirect(code, response.phrase, location));
       }
@@ -129,6 +134,16 @@ export class RedirectAgent implements AgentLike {
       return this.#failAfterBody(response, error);
     }
     let nextHeaders = headers;
+    // Credentials in the URL belong to its origin: kept on it, as curl does
+    // (even when the Location is absolute), and never sent to another.
+    const current = new URL(url);
+    if (next.origin !== current.origin) {
+      next.username = "";
+      next.password = "";
+    } else if (next.username === "" && next.password === "") {
+      next.username = current.username;
+      next.password = current.password;
+    }
     if (headers !== undefined && next.origin !== new URL(url).origin) {
       const kept = new Headers(headers);
       for (const name of this.#sensitive) kept.removeHeader(name);
