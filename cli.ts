@@ -10,6 +10,7 @@
  * deno run -A jsr:@torsion/torsion/cli chat --listen tcp:8023 --listen unix:/tmp/chat.sock
  * deno run -A jsr:@torsion/torsion/cli portforward --listen tcp:8080 --dest tcp:example.com:80
  * deno run -A jsr:@torsion/torsion/cli get https://example.com/
+ * deno run -A jsr:@torsion/torsion/cli get -o big.iso https://example.com/big.iso
  * deno run -A jsr:@torsion/torsion/cli --help
  * ```
  *
@@ -41,7 +42,7 @@ import type { Address, FactoryLike, ListeningPort } from "./reactor/interfaces.t
 import { Logger, type LogLevel, setLogLevel } from "./reactor/log.ts";
 import { ChatFactory } from "./protocols/chat.ts";
 import { Factory } from "./protocols/factory.ts";
-import { getPage } from "./protocols/http/get_page.ts";
+import { download } from "./application/runner/_download.ts";
 import { ProxyFactory } from "./protocols/portforward.ts";
 import { Chargen, Daytime, Discard, Echo, QOTD } from "./protocols/wire.ts";
 import config from "./deno.json" with { type: "json" };
@@ -55,6 +56,11 @@ export interface RunnerIO {
   stdout(text: string | Uint8Array): void;
   /** Errors and usage. */
   stderr(text: string): void;
+  /**
+   * Draws progress in place (text with `\r`, no newline) on a terminal;
+   * leave it out where there is none, and `get` draws no progress bar.
+   */
+  progress?(text: string): void;
 }
 
 /** Options for {@linkcode main}. */
@@ -88,6 +94,8 @@ interface OptionSpec {
   value: boolean;
   /** May be given more than once. */
   repeat?: boolean;
+  /** A one-letter alias, as `o` for `-o`. */
+  short?: string;
   /** The value's name in usage. */
   meta?: string;
   help: string;
@@ -201,12 +209,23 @@ const PLUGINS: Record<string, Plugin> = {
     },
   },
   get: {
-    summary: "Fetch a URL with getPage and print its body",
+    summary: "Fetch a URL and print its body, or save it with -o",
     args: "URL",
     options: {
-      timeout: { value: true, meta: "SECONDS", help: "give up after this long (default 30)" },
+      output: {
+        value: true,
+        short: "o",
+        meta: "FILE",
+        help: "write the body to FILE, as it arrives (removed if the download fails)",
+      },
+      timeout: {
+        value: true,
+        meta: "SECONDS",
+        help: "give up when the response, or the next piece of its body, takes this long " +
+          "(default 30; 0 for never)",
+      },
     },
-    async run(parsed, _reactor, io) {
+    async run(parsed, reactor, io) {
       if (parsed.positional.length !== 1) {
         throw new UsageError(
           parsed.positional.length === 0 ? "A URL is required" : "Only one URL is allowed",
@@ -225,7 +244,15 @@ const PLUGINS: Record<string, Plugin> = {
       }
       const timeout = seconds(last(parsed, "timeout") ?? "30", "--timeout", "get");
       try {
-        io.stdout(await getPage(url, { timeout }));
+        // The body streams out as it arrives; a bar on a terminal when it is large.
+        await download(url, {
+          reactor,
+          timeout,
+          output: last(parsed, "output"),
+          stdout: (bytes) => io.stdout(bytes),
+          progress: io.progress === undefined ? undefined : (text) => io.progress!(text),
+          width: terminalWidth(),
+        });
         return 0;
       } catch (error) {
         // An HTTPError's message already says "HTTP 404 Not Found".
@@ -285,6 +312,15 @@ function parse(plugin: string, spec: Plugin, args: string[]): Parsed {
     }
     if (!arg.startsWith("-") || arg === "-") {
       positional.push(arg);
+      continue;
+    }
+    const short = /^-[a-zA-Z]$/.test(arg)
+      ? Object.keys(spec.options).find((name) => spec.options[name].short === arg[1])
+      : undefined;
+    if (short !== undefined) {
+      if (i + 1 >= args.length) throw new UsageError(`${arg} needs a value`, plugin);
+      if (options.has(short)) throw new UsageError(`${arg} may be given only once`, plugin);
+      options.set(short, [args[++i]]);
       continue;
     }
     if (!arg.startsWith("--")) throw new UsageError(`Unknown option ${arg}`, plugin);
@@ -347,7 +383,7 @@ export function usage(plugin?: string): string {
   if (spec.defaultListen) lines.push(`Listens on ${spec.defaultListen.join(", ")} by default.`);
   lines.push("", "Options:");
   const entries = Object.entries(spec.options).map(([name, o]) => [
-    `--${name}${o.value ? ` ${o.meta ?? "VALUE"}` : ""}`,
+    `${o.short ? `-${o.short}, ` : ""}--${name}${o.value ? ` ${o.meta ?? "VALUE"}` : ""}`,
     o.help,
   ]);
   entries.push(["-h, --help", "this text"], ["--version", "the version of torsion"]);
@@ -397,7 +433,21 @@ const defaultIO: RunnerIO = {
   stderr(text) {
     console.error(text);
   },
+  progress: Deno.stderr.isTerminal()
+    ? (text) => {
+      const bytes = new TextEncoder().encode(text);
+      for (let done = 0; done < bytes.length;) done += Deno.stderr.writeSync(bytes.subarray(done));
+    }
+    : undefined,
 };
+
+function terminalWidth(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 80;
+  }
+}
 
 /**
  * Runs the runner: parses `args`, starts the plugin's service on its
