@@ -23,7 +23,7 @@ import { describeReasons } from "./errors.ts";
  * import assert from "node:assert/strict";
  *
  * const e = new WrongBodyLength(10, 12);
- * assert.match(e.message, /12 bytes .* declared 10/);
+ * assert.match(e.message, /at least 12 bytes, but declared 10: too many/);
  * assert.equal(e.written, 12);
  * ```
  */
