@@ -385,7 +385,11 @@ Deno.test(
     assert.equal(dropped + held.length, 10_000, "every line is either delivered or counted");
     assert.ok(held.length * line <= 2048 + line, `${held.length} lines held`);
     assert.ok(held.length > 10);
-    assert.equal(held.at(-1), `<${talker.protocol.nick}> message number 9999`, "the newest are kept");
+    assert.equal(
+      held.at(-1),
+      `<${talker.protocol.nick}> message number 9999`,
+      "the newest are kept",
+    );
     // Back to normal: lines go straight out.
     talker.type("awake?\n");
     assert.deepEqual(sleeper.lines(), [`<${talker.protocol.nick}> awake?`]);
