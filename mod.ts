@@ -5,8 +5,9 @@
  *
  * Everything is also available from the narrower entry points
  * `@torsion/torsion/defer` (no Deno API, runs anywhere),
- * `@torsion/torsion/reactor` and `@torsion/torsion/protocols`; the test kit
- * is `@torsion/torsion/testing`.
+ * `@torsion/torsion/reactor`, `@torsion/torsion/protocols` and
+ * `@torsion/torsion/application` (services); the test kit is
+ * `@torsion/torsion/testing`.
  *
  * @example A Deferred fired by the reactor's clock
  * ```ts
@@ -22,3 +23,4 @@
 export * from "./defer/mod.ts";
 export * from "./reactor/mod.ts";
 export * from "./protocols/mod.ts";
+export * from "./application/mod.ts";

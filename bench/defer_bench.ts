@@ -1,6 +1,8 @@
 // Micro costs of the callback chain against the Promise machinery it stands
-// in for. Run with `deno task bench` (or `deno bench bench/defer_bench.ts`).
+// in for. Run with `deno task bench` (or `deno bench bench/defer_bench.ts`;
+// add `--json` for figures a script can read, as bench/report.ts does).
 import { Deferred, inlineCallbacks, succeed } from "../defer/mod.ts";
+import { reactor } from "../reactor/mod.ts";
 
 const inc = (n: number): number => n + 1;
 let sink = 0;
@@ -119,8 +121,58 @@ Deno.bench({
   },
 });
 
-// What making a Deferred costs, alone and fired: the floor under every chain.
+// Waiting on events the reactor delivers: each side waits ten times, one
+// after another, for a call made through `reactor.callFromThread` (the
+// reactor's cheapest event: one microtask, so that what differs shows, not a
+// timer's millisecond). inlineCallbacks resumes synchronously inside
+// `d.callback`; the async function resumes in a further microtask after
+// `resolve`.
+const tenReactorYields = inlineCallbacks(function* () {
+  let total = 0;
+  for (let i = 0; i < 10; i++) {
+    const d = new Deferred<number>();
+    reactor.callFromThread(d.callback, i);
+    total += (yield d) as number;
+  }
+  return total;
+});
+
+Deno.bench({
+  name: "inlineCallbacks: 10 waits on Deferreds the reactor fires",
+  group: "10 waits on reactor events",
+  baseline: true,
+  async fn() {
+    sink += await tenReactorYields().asPromise();
+  },
+});
+
+async function tenReactorAwaits(): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < 10; i++) {
+    total += await new Promise<number>((resolve) => reactor.callFromThread(resolve, i));
+  }
+  return total;
+}
+
+Deno.bench({
+  name: "async function: 10 awaits of Promises the reactor resolves",
+  group: "10 waits on reactor events",
+  async fn() {
+    sink += await tenReactorAwaits();
+  },
+});
+
+// What making a Deferred costs, alone and fired: the floor under every chain,
+// beside the plain object it should cost no more than.
 let held: unknown = null;
+
+Deno.bench({
+  name: "a plain object of three fields",
+  group: "creation",
+  fn() {
+    held = { state: 0, result: undefined, callbacks: null };
+  },
+});
 
 Deno.bench({
   name: "new Deferred()",

@@ -4,9 +4,11 @@ comparison: 1 MiB of 64-byte lines (LineReceiver, LineOnlyReceiver) and 16384
 Int32-prefixed or netstring-framed 60-byte strings, fed in the same chunk sizes.
 
 Run with /usr/bin/python3 bench/framing_twisted.py (the interpreter that has
-Twisted). Prints, per workload, the mean time per 1 MiB and the throughput.
+Twisted). Prints, per workload, the mean time per 1 MiB and the throughput;
+with --json, the same as a JSON list (what bench/report.ts reads).
 """
 
+import json
 import sys
 import time
 
@@ -17,6 +19,7 @@ LINE = 64
 LINES = MiB // LINE
 
 count = 0
+results = []
 
 
 class Lines(basic.LineReceiver):
@@ -85,6 +88,10 @@ def measure(name, cls, inputs, min_seconds):
         if count != LINES:
             sys.exit("%s parsed %d messages, expected %d" % (name, count, LINES))
     mean = sum(times) / len(times)
+    results.append({"name": name, "ms_per_mib": mean * 1e3, "mb_per_s": MiB / mean / 1e6,
+                    "msg_per_s": LINES / mean, "runs": len(times)})
+    if "--json" in sys.argv:
+        return
     print(
         "%-62s %10.3f ms/MiB %9.1f MB/s %12.0f msg/s  (%d runs)"
         % (name, mean * 1e3, MiB / mean / 1e6, LINES / mean, len(times))
@@ -94,7 +101,8 @@ def measure(name, cls, inputs, min_seconds):
 def main():
     quick = "--quick" in sys.argv
     budget = 0.5 if quick else 3.0
-    print("Twisted", __import__("twisted").__version__, "on Python", sys.version.split()[0])
+    if "--json" not in sys.argv:
+        print("Twisted", __import__("twisted").__version__, "on Python", sys.version.split()[0])
     measure("LineReceiver: 1 MiB of 64-byte lines, one 1 MiB chunk", Lines, [lines], budget)
     measure("LineReceiver: 1 MiB of 64-byte lines, 64 KiB chunks", Lines, chunks(lines, 65536), budget)
     measure("LineReceiver: 1 MiB of 64-byte lines, 1500-byte chunks", Lines, chunks(lines, 1500), budget)
@@ -113,6 +121,9 @@ def main():
         chunks(netstrings, 65536),
         budget,
     )
+    if "--json" in sys.argv:
+        print(json.dumps({"twisted": __import__("twisted").__version__,
+                          "python": sys.version.split()[0], "results": results}, indent=2))
 
 
 if __name__ == "__main__":

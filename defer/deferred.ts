@@ -26,13 +26,31 @@ export interface AddCallbacksOptions<CA extends unknown[], EA extends unknown[]>
   errbackArgs?: EA | null;
 }
 
-// Markers stored in place of a callback. CONTINUE hands the result to a
-// Deferred that waits on this one (a callback returned this one to it);
-// CHAIN fires a Deferred given to chainDeferred(). Both are handled inside
-// the run loop, so neither grows the stack however long the chain is.
+// A Deferred's state, packed into one small integer so that an instance
+// costs few fields. The bits below PAUSE are flags; the pause count sits
+// above them (`state >> PAUSE_SHIFT`), so `state >= PAUSE` means "paused".
+/** `callback()` or `errback()` has been called. */
+const CALLED = 1;
+/** The run loop is calling this Deferred's callbacks right now. */
+const RUNNING = 2;
+/** Cancelled without a canceller: one late `callback()`/`errback()` is ignored. */
+const SUPPRESS = 4;
+/** `#result` is a Deferred that this one waits on (a callback returned it). */
+const WAITING = 8;
+const PAUSE_SHIFT = 4;
+/** One `pause()`: added to the state, so the count needs no field of its own. */
+const PAUSE = 1 << PAUSE_SHIFT;
+
+// Kinds of Link, the entry used where a plain [callback, errback] pair in
+// the queue does not do. NORMAL carries extra arguments; CONTINUE hands the
+// result to a Deferred that waits on this one (a callback returned this one
+// to it); CHAIN fires a Deferred given to chainDeferred(). All are handled
+// inside the run loop, so none grows the stack however long the chain is.
 const NORMAL = 0;
 const CONTINUE = 1;
 const CHAIN = 2;
+/** The second slot of a queue pair whose first slot is a Link. */
+const LINK: unique symbol = Symbol("link");
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => unknown;
@@ -47,6 +65,10 @@ const delivered = new WeakSet<Failure>();
 let waitOnHook: Hook;
 let takeHook: Take;
 let fireHook: (d: Deferred<unknown>, result: unknown) => void;
+let failHook: (d: Deferred<unknown>, reason?: unknown) => void;
+let cancelHook: (d: Deferred<unknown>) => void;
+let firedHook: (value: unknown) => Deferred<unknown>;
+let cancellerHook: (canceller: _Canceller) => Deferred<unknown>;
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof (x as { then?: unknown } | null)?.then === "function";
@@ -94,44 +116,63 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * ```
  */
 export class Deferred<T = unknown> implements PromiseLike<T> {
-  #called = false;
-  #paused = 0;
+  // Six fields, so that a Deferred costs about what a small plain object
+  // does; what few Deferreds need (debugging, bound methods, the source of a
+  // chainDeferred()) waits in `#extra`, made on first need.
+  #state = 0;
   #result: unknown = undefined;
-  // Flat [callback, callbackArgs, errback, errbackArgs] quads from #head on.
-  // The callbacks still to run: a singly linked list, appended at #last.
-  #first: Link | null = null;
-  #last: Link | null = null;
-  #runningCallbacks = false;
-  #suppressAlreadyCalled = false;
+  // The callbacks still to run, flat, with no allocation per callback:
+  // `[cursor, callback, errback, callback, errback, ...]`, where `cursor` is
+  // the index of the next pair to run. A pair `[link, LINK]` (extra
+  // arguments, or a CONTINUE/CHAIN marker) takes its meaning from the Link.
+  // `null` when there is nothing to run.
+  #queue: unknown[] | null = null;
   // Typed loosely so that Deferred<T> stays covariant in T, as Promise<T> is:
   // a Deferred<string> must be usable where a Deferred<unknown> is expected.
+  // An object with cancelDeferred() stands in for a function where the
+  // library would otherwise make a closure per Deferred (inlineCallbacks).
   // deno-lint-ignore no-explicit-any
-  #canceller: ((d: Deferred<any>) => void) | undefined;
-  #chainedTo: Deferred<unknown> | null = null;
-  #debugInfo: DebugInfo | undefined = undefined;
-  #creator: string | undefined = undefined;
-  #invoker: string | undefined = undefined;
-  // The bound callback, errback and cancel, made when first read.
-  #boundCallback: AnyFn | undefined = undefined;
-  #boundErrback: AnyFn | undefined = undefined;
-  #boundCancel: AnyFn | undefined = undefined;
+  #canceller: ((d: Deferred<any>) => void) | _Canceller | undefined;
+  #extra: Extra | undefined = undefined;
+  // The bound `callback`, made when first read: a field of its own, as most
+  // Deferreds fired by hand are fired through it.
+  #callback: AnyFn | undefined = undefined;
 
   static {
     fireHook = (d, result) => d.#fire(result);
+    failHook = (d, reason) => d.#fail(reason);
+    cancelHook = (d) => d.#cancel();
+    firedHook = (value) => {
+      const d = new Deferred<unknown>();
+      if (value instanceof Failure || getDebugging()) {
+        d.#fire(value);
+      } else {
+        d.#state = CALLED;
+        d.#result = value;
+      }
+      return d;
+    };
+    cancellerHook = (canceller) => {
+      const d = new Deferred<unknown>();
+      d.#canceller = canceller;
+      return d;
+    };
     takeHook = (d) => {
-      if (!d.#called || d.#paused > 0 || d.#first !== null || d.#waiting) {
+      const state = d.#state;
+      if ((state & (CALLED | WAITING)) !== CALLED || state >= PAUSE || d.#queue !== null) {
         return _NO_RESULT;
       }
       const result = d.#result;
       d.#result = undefined;
-      if (d.#debugInfo !== undefined) d.#debugInfo.failResult = undefined;
+      d.#handled();
       return result;
     };
     waitOnHook = (outer, inner) => {
-      const link = new Link(NORMAL, () => inner, undefined, null, undefined);
-      link.next = outer.#first;
-      outer.#first = link;
-      if (outer.#last === null) outer.#last = link;
+      // As though `() => inner` were the first callback.
+      const queue = outer.#queue;
+      const adopt = (): unknown => inner;
+      if (queue === null) outer.#queue = [1, adopt, null];
+      else queue.splice(queue[0] as number, 0, adopt, null);
       outer.#fire(undefined);
     };
   }
@@ -146,17 +187,17 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    */
   constructor(canceller?: (d: Deferred<T>) => void) {
     this.#canceller = canceller;
-    if (getDebugging()) this.#creator = captureStack();
+    if (getDebugging()) (this.#extra = new Extra()).creator = captureStack();
   }
 
   /** Whether `callback()` or `errback()` has been called (true even while waiting on another Deferred). */
   get called(): boolean {
-    return this.#called;
+    return (this.#state & CALLED) !== 0;
   }
 
   /** How many `pause()` calls are not yet matched by `unpause()`. */
   get paused(): number {
-    return this.#paused;
+    return this.#state >> PAUSE_SHIFT;
   }
 
   /**
@@ -188,7 +229,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   // checks a method's parameters bivariantly, which keeps Deferred<T>
   // covariant in T, as it was with a plain method.
   get callback(): { callback(result: T): void }["callback"] {
-    return (this.#boundCallback ??= (result: T): void => this.#fire(result));
+    // A bound function is one allocation; an arrow capturing `this` is two.
+    return (this.#callback ??= fireHook.bind(null, this as Deferred<unknown>));
   }
 
   /**
@@ -200,7 +242,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @throws {AlreadyCalledError} As for `callback`.
    */
   get errback(): (reason?: unknown) => void {
-    return (this.#boundErrback ??= (reason?: unknown): void => this.#fail(reason));
+    const extra = (this.#extra ??= new Extra());
+    return (extra.errback ??= failHook.bind(null, this as Deferred<unknown>));
   }
 
   #fail(reason: unknown): void {
@@ -249,8 +292,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   // deno-lint-ignore no-explicit-any
   addCallback(callback: AnyFn): Deferred<any> {
     // `arguments` instead of a rest parameter: no empty array per call.
-    const extra = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : undefined;
-    return this.#add(callback, extra, null, undefined);
+    if (arguments.length === 1) return this.#push(callback, null);
+    return this.#add(callback, Array.prototype.slice.call(arguments, 1), null, undefined);
   }
 
   /**
@@ -268,8 +311,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   // deno-lint-ignore no-explicit-any
   addErrback(errback: AnyFn): Deferred<any> {
     // `arguments` instead of a rest parameter: no empty array per call.
-    const extra = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : undefined;
-    return this.#add(null, undefined, errback, extra);
+    if (arguments.length === 1) return this.#push(null, errback);
+    return this.#add(null, undefined, errback, Array.prototype.slice.call(arguments, 1));
   }
 
   /**
@@ -287,7 +330,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   // deno-lint-ignore no-explicit-any
   addBoth(fn: AnyFn): Deferred<any> {
     // `arguments` instead of a rest parameter: no empty array per call.
-    const extra = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : undefined;
+    if (arguments.length === 1) return this.#push(fn, fn);
+    const extra = Array.prototype.slice.call(arguments, 1);
     return this.#add(fn, extra, fn, extra);
   }
 
@@ -303,12 +347,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @returns This Deferred (its later callbacks get `undefined`).
    */
   chainDeferred(other: Deferred<T>): Deferred<undefined> {
-    other.#chainedTo = this as Deferred<unknown>;
-    const link = new Link(CHAIN, null, other, null, other);
-    if (this.#last === null) this.#first = link;
-    else this.#last.next = link;
-    this.#last = link;
-    if (this.#called) this.#runCallbacks();
+    (other.#extra ??= new Extra()).chainedTo = this as Deferred<unknown>;
+    this.#push(new Link(CHAIN, null, other, null, other), LINK);
     return this as Deferred<unknown> as Deferred<undefined>;
   }
 
@@ -322,30 +362,32 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * @throws Whatever the canceller throws.
    */
   get cancel(): () => void {
-    return (this.#boundCancel ??= (): void => this.#cancel());
+    const extra = (this.#extra ??= new Extra());
+    return (extra.cancel ??= cancelHook.bind(null, this as Deferred<unknown>));
   }
 
   #cancel(): void {
-    if (!this.#called) {
+    if ((this.#state & CALLED) === 0) {
       const canceller = this.#canceller;
-      if (canceller !== undefined) canceller(this);
-      else this.#suppressAlreadyCalled = true;
-      if (!this.#called) this.#fire(new Failure(new CancelledError()));
-    } else if (this.#waiting) {
+      if (typeof canceller === "function") canceller(this);
+      else if (canceller !== undefined) canceller.cancelDeferred(this);
+      else this.#state |= SUPPRESS;
+      if ((this.#state & CALLED) === 0) this.#fire(new Failure(new CancelledError()));
+    } else if ((this.#state & WAITING) !== 0) {
       (this.#result as Deferred<unknown>).cancel();
     }
   }
 
   /** Stops callbacks from running until a matching `unpause()`. Counted. */
   pause(): void {
-    this.#paused++;
+    this.#state += PAUSE;
   }
 
   /** Undoes one `pause()`; at zero, runs any callbacks that were held. */
   unpause(): void {
-    if (this.#paused === 0) return;
-    this.#paused--;
-    if (this.#paused === 0 && this.#called) this.#runCallbacks();
+    if (this.#state < PAUSE) return;
+    this.#state -= PAUSE;
+    if (this.#state < PAUSE && (this.#state & CALLED) !== 0) this.#runCallbacks();
   }
 
   /**
@@ -494,12 +536,14 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     // A Deferred waits on another when a callback returned that one, or
     // when it was given to that one's chainDeferred() and is not fired yet.
     for (;;) {
-      const on = d.#waiting || !d.#called ? d.#chainedTo : null;
+      const on = d.#waitingOn();
       if (on === null || chain.has(d)) break;
       chain.add(d);
       d = on;
     }
-    const last = chain.has(d) ? "Deferred { waiting on one of the above: a cycle }" : d.#state();
+    const last = chain.has(d)
+      ? "Deferred { waiting on one of the above: a cycle }"
+      : d.#describeState();
     if (chain.size > 3) {
       return `Deferred { waiting on a chain of ${chain.size} Deferreds, the last: ${last} }`;
     }
@@ -525,57 +569,87 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     return this.toString();
   }
 
-  #state(): string {
-    if (!this.#called) return "Deferred { waiting for a result }";
+  #describeState(): string {
+    if ((this.#state & CALLED) === 0) return "Deferred { waiting for a result }";
     if (this.#result instanceof Failure) return `Deferred { failed: ${this.#result} }`;
     return `Deferred { result: ${String(this.#result)} }`;
   }
 
-  // Whether this Deferred's result is a Deferred it is waiting on, as
-  // opposed to a Deferred given as a plain value (`callback(otherDeferred)`,
-  // `execute(() => otherDeferred)`), which is a result like any other.
-  get #waiting(): boolean {
-    return this.#chainedTo !== null && this.#result === this.#chainedTo;
+  // The Deferred this one waits on: the one a callback returned (its result
+  // meanwhile), or, until it is fired, the one it was given to with
+  // chainDeferred(). A Deferred given as a plain value (`callback(other)`,
+  // `execute(() => other)`) is a result like any other.
+  #waitingOn(): Deferred<unknown> | null {
+    if ((this.#state & WAITING) !== 0) return this.#result as Deferred<unknown>;
+    if ((this.#state & CALLED) !== 0) return null;
+    return this.#extra?.chainedTo ?? null;
   }
 
   #settleLate(result: unknown): void {
-    if (!this.#called) this.#fire(result);
-    else if (this.#suppressAlreadyCalled) this.#suppressAlreadyCalled = false;
+    if ((this.#state & CALLED) === 0) this.#fire(result);
+    else this.#state &= ~SUPPRESS;
   }
 
   // Returns `this` untyped: each public adder re-types it to its new result.
   // deno-lint-ignore no-explicit-any
   #add(cb: unknown, cbArgs: unknown, eb: unknown, ebArgs: unknown): Deferred<any> {
-    const link = new Link(NORMAL, cb, cbArgs, eb, ebArgs);
-    if (this.#last === null) this.#first = link;
-    else this.#last.next = link;
-    this.#last = link;
-    if (this.#called) this.#runCallbacks();
+    if (cbArgs === undefined && ebArgs === undefined) return this.#push(cb, eb);
+    return this.#push(new Link(NORMAL, cb, cbArgs, eb, ebArgs), LINK);
+  }
+
+  // Appends one pair to the queue and, if there is a result, runs it.
+  // deno-lint-ignore no-explicit-any
+  #push(a: unknown, b: unknown): Deferred<any> {
+    const queue = this.#queue;
+    if (queue === null) this.#queue = [1, a, b];
+    else queue.push(a, b);
+    if ((this.#state & CALLED) !== 0) this.#runCallbacks();
     return this;
   }
 
   #fire(result: unknown): void {
-    if (this.#called) {
-      if (this.#suppressAlreadyCalled) {
-        this.#suppressAlreadyCalled = false;
+    const state = this.#state;
+    if ((state & CALLED) !== 0) {
+      if ((state & SUPPRESS) !== 0) {
+        this.#state = state & ~SUPPRESS;
         return;
       }
       throw this.#alreadyCalled();
     }
-    if (this.#creator !== undefined || getDebugging()) this.#invoker = captureStack();
-    this.#called = true;
+    if (this.#extra !== undefined || getDebugging()) this.#noteInvoker();
+    this.#state = state | CALLED;
     this.#canceller = undefined;
     this.#result = result;
-    this.#runCallbacks();
+    // With nothing to run, the loop would only note an unhandled failure.
+    if (this.#queue !== null || result instanceof Failure) this.#runCallbacks();
+  }
+
+  // Records where the Deferred was fired, when debugging or when its
+  // creation was recorded; forgets the chainDeferred() source.
+  #noteInvoker(): void {
+    const extra = this.#extra;
+    if (extra !== undefined) {
+      extra.chainedTo = null;
+      if (extra.creator === undefined && !getDebugging()) return;
+    }
+    (this.#extra ??= new Extra()).invoker = captureStack();
   }
 
   #alreadyCalled(): AlreadyCalledError {
-    if (this.#creator === undefined && this.#invoker === undefined) {
+    const extra = this.#extra;
+    if (extra === undefined || (extra.creator === undefined && extra.invoker === undefined)) {
       return new AlreadyCalledError();
     }
     return new AlreadyCalledError(
-      `Deferred has already been called\n${formatDebugStacks(this.#creator, this.#invoker)}`,
+      `Deferred has already been called\n${formatDebugStacks(extra.creator, extra.invoker)}`,
     );
+  }
+
+  // The failure this Deferred held has been handed on: it no longer counts
+  // as unhandled.
+  #handled(): void {
+    const info = this.#extra?.debugInfo;
+    if (info !== undefined) info.failResult = undefined;
   }
 
   // The whole chain machinery. `chain` holds Deferreds whose results are
@@ -583,65 +657,83 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   // chainDeferred() source) hands it a result, and leaves it when it has run
   // every callback it can. Nothing here recurses.
   #runCallbacks(): void {
-    if (this.#runningCallbacks) return; // a callback added to its own Deferred
+    if ((this.#state & RUNNING) !== 0) return; // a callback added to its own Deferred
     // `chain` is only allocated when a result moves between Deferreds.
     let chain: Deferred<unknown>[] | null = null;
     let current = this as Deferred<unknown>;
     let next: Deferred<unknown> | null = null;
     for (;;) {
-      if (current.#paused > 0) return;
-      current.#chainedTo = null;
-      let link = current.#first;
-      if (link !== null) {
+      if (current.#state >= PAUSE) return;
+      current.#state &= ~WAITING;
+      const queue = current.#queue;
+      if (queue !== null) {
         // The cursor and the result live in locals while callbacks run, and
-        // are written back whenever control leaves this Deferred. The cursor
-        // moves on only after a call, so links it appends are seen.
+        // are written back whenever control leaves this Deferred. The loop
+        // reads the queue's length each turn, so pairs appended by the
+        // callbacks themselves are run too.
         let result = current.#result;
-        current.#runningCallbacks = true;
-        for (; link !== null; link = link.next) {
-          if (link.kind === CONTINUE) {
-            const waiter = link.cbArgs as Deferred<unknown>;
-            waiter.#result = result;
-            result = undefined;
-            if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
-            waiter.#paused--;
-            next = waiter;
-            link = link.next;
-            break;
-          }
+        const start = queue[0] as number;
+        let i = start;
+        current.#state |= RUNNING;
+        while (i < queue.length) {
+          const a = queue[i];
+          const b = queue[i + 1];
+          i += 2;
+          let fn: unknown;
+          let args: unknown[] | undefined;
+          if (b !== LINK) {
+            fn = result instanceof Failure ? b : a;
+          } else {
+            const link = a as Link;
+            if (link.kind === CONTINUE) {
+              const waiter = link.cbArgs as Deferred<unknown>;
+              waiter.#result = result;
+              result = undefined;
+              current.#handled();
+              waiter.#state = (waiter.#state - PAUSE) & ~WAITING;
+              next = waiter;
+              break;
+            }
 
-          if (link.kind === CHAIN) {
-            const target = link.cbArgs as Deferred<unknown>;
-            if (target.#called) {
-              if (target.#suppressAlreadyCalled) {
-                target.#suppressAlreadyCalled = false;
-                result = undefined;
-              } else {
-                result = new Failure(target.#alreadyCalled());
+            if (link.kind === CHAIN) {
+              const target = link.cbArgs as Deferred<unknown>;
+              const state = target.#state;
+              if ((state & CALLED) !== 0) {
+                if ((state & SUPPRESS) !== 0) {
+                  target.#state = state & ~SUPPRESS;
+                  result = undefined;
+                } else {
+                  result = new Failure(target.#alreadyCalled());
+                }
+                continue;
+              }
+              const extra = target.#extra;
+              if (extra !== undefined) extra.chainedTo = null;
+              if (getDebugging()) (target.#extra ??= new Extra()).invoker = captureStack();
+              target.#state = state | CALLED;
+              target.#canceller = undefined;
+              target.#result = result;
+              result = undefined;
+              current.#handled();
+              if (state < PAUSE) {
+                next = target;
+                break;
               }
               continue;
             }
-            if (getDebugging()) target.#invoker = captureStack();
-            target.#called = true;
-            target.#canceller = undefined;
-            target.#result = result;
-            result = undefined;
-            if (current.#debugInfo !== undefined) current.#debugInfo.failResult = undefined;
-            if (target.#paused === 0) {
-              next = target;
-              link = link.next;
-              break;
-            }
-            continue;
-          }
 
-          const failed = result instanceof Failure;
-          const fn = (failed ? link.eb : link.cb) as AnyFn | null;
+            if (result instanceof Failure) {
+              fn = link.eb;
+              args = link.ebArgs as unknown[] | undefined;
+            } else {
+              fn = link.cb;
+              args = link.cbArgs as unknown[] | undefined;
+            }
+          }
           if (fn === null) continue;
-          const args = (failed ? link.ebArgs : link.cbArgs) as unknown[] | undefined;
           current.#result = result; // what `d.result` shows inside the callback
           try {
-            result = args === undefined ? fn(result) : fn(result, ...args);
+            result = args === undefined ? (fn as AnyFn)(result) : (fn as AnyFn)(result, ...args);
           } catch (error) {
             result = error instanceof Failure ? error : new Failure(error);
           }
@@ -660,28 +752,32 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
               continue;
             }
             if (inner !== undefined) {
-              if (!inner.#called || inner.#paused > 0 || inner.#waiting) {
+              const state = inner.#state;
+              if ((state & (CALLED | WAITING)) !== CALLED || state >= PAUSE) {
                 // Not ready: wait for it, resuming from a CONTINUE marker.
                 result = inner;
-                current.#paused++;
-                current.#chainedTo = inner;
+                current.#state = (current.#state + PAUSE) | WAITING;
                 const marker = new Link(CONTINUE, null, current, null, current);
-                if (inner.#last === null) inner.#first = marker;
-                else inner.#last.next = marker;
-                inner.#last = marker;
-                link = link.next;
+                const innerQueue = inner.#queue;
+                if (innerQueue === null) inner.#queue = [1, marker, LINK];
+                else innerQueue.push(marker, LINK);
                 break;
               }
               // Ready: take its result now.
               result = inner.#result;
               inner.#result = undefined;
-              if (inner.#debugInfo !== undefined) inner.#debugInfo.failResult = undefined;
+              inner.#handled();
             }
           }
         }
-        current.#runningCallbacks = false;
-        current.#first = link;
-        if (link === null) current.#last = null;
+        current.#state &= ~RUNNING;
+        if (i >= queue.length) {
+          current.#queue = null;
+        } else {
+          // Leaving callbacks to run later: let go of those that ran.
+          queue[0] = i;
+          queue.fill(null, start, i);
+        }
         current.#result = result;
       }
 
@@ -695,9 +791,9 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
       const result = current.#result;
       if (result instanceof Failure && !delivered.has(result)) {
         current.#noteFailure(result);
-      } else if (current.#debugInfo !== undefined) {
+      } else {
         // A success, or a failure that `then()` has handed to an awaiter.
-        current.#debugInfo.failResult = undefined;
+        current.#handled();
       }
       if (chain === null || chain.length === 0) return;
       current = chain.pop()!;
@@ -705,15 +801,33 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 
   #noteFailure(failure: Failure): void {
-    let info = this.#debugInfo;
+    const extra = (this.#extra ??= new Extra());
+    let info = extra.debugInfo;
     if (info === undefined) {
-      info = this.#debugInfo = new DebugInfo();
-      info.creator = this.#creator;
-      info.invoker = this.#invoker;
+      info = extra.debugInfo = new DebugInfo();
+      info.creator = extra.creator;
+      info.invoker = extra.invoker;
       watchForUnhandled(this, info);
     }
     info.failResult = failure;
   }
+}
+
+// What few Deferreds need, kept out of the Deferred itself so that the rest
+// do not pay for it. Nothing here may be referred to by `debugInfo`, which
+// must not keep the Deferred alive.
+class Extra {
+  /** Where the Deferred was made, when debugging. */
+  creator: string | undefined = undefined;
+  /** Where it was first fired, when debugging. */
+  invoker: string | undefined = undefined;
+  /** What the garbage-collection report of an unhandled failure needs. */
+  debugInfo: DebugInfo | undefined = undefined;
+  /** The Deferred whose chainDeferred() will fire this one, until it does. */
+  chainedTo: Deferred<unknown> | null = null;
+  /** The bound `errback` and `cancel`, made when first read. */
+  errback: AnyFn | undefined = undefined;
+  cancel: AnyFn | undefined = undefined;
 }
 
 // What `yield* d` iterates: yields `d` once, then returns what is sent back.
@@ -741,9 +855,11 @@ class YieldOnce<T> implements Iterator<Deferred<T>, T, unknown> {
   }
 }
 
-/** One place in a callback chain: what runs on success and on failure. */
+/**
+ * A queue entry that a plain [callback, errback] pair cannot express: one
+ * with extra arguments, or a marker.
+ */
 class Link {
-  next: Link | null = null;
   constructor(
     /** NORMAL, or CONTINUE/CHAIN with the Deferred to feed in `cbArgs`. */
     readonly kind: number,
@@ -792,3 +908,29 @@ export function _fire(d: Deferred<unknown>, result: unknown): void {
 
 /** Whether `x` has a callable `then`. Not part of the public API. */
 export const _isThenable: (x: unknown) => x is PromiseLike<unknown> = isThenable;
+
+/**
+ * What a Deferred made by {@linkcode _deferredWithCanceller} calls when
+ * cancelled. Not part of the public API.
+ */
+export interface _Canceller {
+  /** Cancels the work behind `d`, as a canceller function would. */
+  cancelDeferred(d: Deferred<unknown>): void;
+}
+
+/**
+ * A Deferred whose canceller is an object's method rather than a function,
+ * so that the library need not make a closure per Deferred. Not part of the
+ * public API.
+ */
+export function _deferredWithCanceller(canceller: _Canceller): Deferred<unknown> {
+  return cancellerHook(canceller);
+}
+
+/**
+ * A Deferred that already has `value`, made without going through
+ * `callback()`: what `succeed()` returns. Not part of the public API.
+ */
+export function _fired(value: unknown): Deferred<unknown> {
+  return firedHook(value);
+}

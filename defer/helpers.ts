@@ -1,4 +1,4 @@
-import { _fire, _isThenable, Deferred } from "./deferred.ts";
+import { _fired, _isThenable, Deferred } from "./deferred.ts";
 import { Failure } from "./failure.ts";
 
 /**
@@ -19,9 +19,7 @@ import { Failure } from "./failure.ts";
  * ```
  */
 export function succeed<T>(value: T): Deferred<T> {
-  const d = new Deferred<T>();
-  _fire(d as Deferred<unknown>, value);
-  return d;
+  return _fired(value) as Deferred<T>;
 }
 
 /**

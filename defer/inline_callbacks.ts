@@ -1,12 +1,61 @@
-import { _fire, _isThenable, _NO_RESULT, _takeResult, _waitOn, Deferred } from "./deferred.ts";
+import {
+  _deferredWithCanceller,
+  _fire,
+  _isThenable,
+  _NO_RESULT,
+  _takeResult,
+  _waitOn,
+  Deferred,
+} from "./deferred.ts";
 import { Failure } from "./failure.ts";
 import { NotACoroutineError } from "./errors.ts";
 
-interface Status {
+// One run of a generator: where its result goes, what it waits on, and the
+// one function that resumes it, shared by every wait (made on the first wait
+// on a Deferred that has no result yet; runs over fired ones never need it).
+class Run {
   /** The Deferred the generator's result goes to. */
   deferred: Deferred<unknown>;
   /** The Deferred the generator is suspended on, if any. */
-  waitingOn: Deferred<unknown> | null;
+  waitingOn: Deferred<unknown> | null = null;
+  /** Set while drive() adds `resume`, which may then run at once. */
+  synchronous = false;
+  /** Whether `resume` ran while `synchronous`, and with what. */
+  gotResult = false;
+  result: unknown = undefined;
+  #resume: ((result: unknown) => undefined) | undefined = undefined;
+
+  constructor(readonly gen: Generator<unknown, unknown, unknown>) {
+    this.deferred = _deferredWithCanceller(this);
+  }
+
+  get resume(): (result: unknown) => undefined {
+    return (this.#resume ??= (result: unknown): undefined => {
+      if (this.synchronous) {
+        this.gotResult = true;
+        this.result = result;
+      } else if (result instanceof Failure) {
+        drive(this, result.value, true);
+      } else {
+        drive(this, result, false);
+      }
+      return undefined; // the generator has taken the result
+    });
+  }
+
+  // Cancelling the generator's Deferred cancels what the generator waits on.
+  // The generator may catch the CancelledError and carry on, so the
+  // cancelled Deferred must not fail at once: it is made to wait on a fresh
+  // Deferred that gets the generator's eventual result, and cancelling again
+  // repeats this.
+  cancelDeferred(outer: Deferred<unknown>): void {
+    const awaited = this.waitingOn;
+    if (awaited === null) return; // running right now: cancel() fails it plainly
+    const next = _deferredWithCanceller(this);
+    this.deferred = next;
+    _waitOn(outer, next);
+    awaited.cancel();
+  }
 }
 
 function isGenerator(x: unknown): x is Generator<unknown, unknown, unknown> {
@@ -15,25 +64,8 @@ function isGenerator(x: unknown): x is Generator<unknown, unknown, unknown> {
     typeof g.return === "function";
 }
 
-function newOuter(status: Status): Deferred<unknown> {
-  return new Deferred<unknown>((outer) => cancelGenerator(outer, status));
-}
-
-// Cancelling the generator's Deferred cancels what the generator waits on.
-// The generator may catch the CancelledError and carry on, so the cancelled
-// Deferred must not fail at once: it is made to wait on a fresh Deferred that
-// gets the generator's eventual result, and cancelling again repeats this.
-function cancelGenerator(outer: Deferred<unknown>, status: Status): void {
-  const awaited = status.waitingOn;
-  if (awaited === null) return; // running right now: cancel() fails it plainly
-  const next = newOuter(status);
-  status.deferred = next;
-  _waitOn(outer, next);
-  awaited.cancel();
-}
-
-function settle(status: Status, result: unknown, failed: boolean): void {
-  const d = status.deferred;
+function settle(run: Run, result: unknown, failed: boolean): void {
+  const d = run.deferred;
   if (d.called) return; // cancelled while the generator was running
   if (failed) {
     _fire(d, result); // always a Failure here
@@ -49,23 +81,19 @@ function settle(status: Status, result: unknown, failed: boolean): void {
 // Runs the generator until it waits on a Deferred with no result yet, then
 // returns; that Deferred's callback calls drive() again. Synchronous results
 // loop here, so a million already-fired yields use one stack frame.
-function drive(
-  gen: Generator<unknown, unknown, unknown>,
-  status: Status,
-  value: unknown,
-  failed: boolean,
-): void {
+function drive(run: Run, value: unknown, failed: boolean): void {
+  const gen = run.gen;
   for (;;) {
-    status.waitingOn = null;
+    run.waitingOn = null;
     let step: IteratorResult<unknown, unknown>;
     try {
       step = failed ? gen.throw(value) : gen.next(value);
     } catch (error) {
-      settle(status, error instanceof Failure ? error : new Failure(error), true);
+      settle(run, error instanceof Failure ? error : new Failure(error), true);
       return;
     }
     if (step.done) {
-      settle(status, step.value, false);
+      settle(run, step.value, false);
       return;
     }
     let yielded = step.value;
@@ -80,35 +108,18 @@ function drive(
       yielded = Deferred.fromPromise(yielded);
     }
     const d = yielded as Deferred<unknown>;
-    const taken = _takeResult(d);
-    if (taken !== _NO_RESULT) {
-      if (taken instanceof Failure) {
-        value = taken.value;
-        failed = true;
-      } else {
-        value = taken;
-        failed = false;
+    let result = _takeResult(d);
+    if (result === _NO_RESULT) {
+      run.synchronous = true;
+      run.gotResult = false;
+      d.addBoth(run.resume);
+      run.synchronous = false;
+      if (!run.gotResult) {
+        run.waitingOn = d;
+        return;
       }
-      continue;
-    }
-    let synchronous = true;
-    let gotResult = false;
-    let result: unknown;
-    d.addBoth((r) => {
-      if (synchronous) {
-        gotResult = true;
-        result = r;
-      } else if (r instanceof Failure) {
-        drive(gen, status, r.value, true);
-      } else {
-        drive(gen, status, r, false);
-      }
-      return undefined; // the generator has taken the result
-    });
-    if (!gotResult) {
-      synchronous = false;
-      status.waitingOn = d;
-      return;
+      result = run.result;
+      run.result = undefined;
     }
     if (result instanceof Failure) {
       value = result.value;
@@ -121,10 +132,9 @@ function drive(
 }
 
 function start<R>(gen: Generator<unknown, R, unknown>): Deferred<Awaited<R>> {
-  const status: Status = { deferred: undefined as never, waitingOn: null };
-  const outer = newOuter(status);
-  status.deferred = outer;
-  drive(gen, status, undefined, false);
+  const run = new Run(gen);
+  const outer = run.deferred;
+  drive(run, undefined, false);
   return outer as Deferred<Awaited<R>>;
 }
 
@@ -190,8 +200,10 @@ export function inlineCallbacks<This, A extends unknown[], R>(
       } '${fn.name || "anonymous"}'`,
     );
   }
-  return function (this: This, ...args: A): Deferred<Awaited<R>> {
-    const gen = fn.apply(this, args);
+  return function (this: This): Deferred<Awaited<R>> {
+    // `arguments`, not a rest parameter: V8 passes it on to apply() without
+    // making an array.
+    const gen = fn.apply(this, arguments as unknown as A);
     if (!isGenerator(gen)) {
       throw new TypeError(
         `inlineCallbacks requires '${

@@ -146,6 +146,21 @@ export {
   UNKNOWN_LENGTH,
   WrongBodyLength,
 } from "./http/mod.ts";
+// The HTTP client's wrapping agents: decoding, cookies, browser-like redirects, proxies.
+export {
+  BrotliDecoder,
+  BrowserLikeRedirectAgent,
+  type ContentDecoder,
+  ContentDecoderAgent,
+  type Cookie,
+  CookieAgent,
+  CookieJar,
+  DeflateDecoder,
+  GzipDecoder,
+  ProxyAgent,
+  type ProxyAgentOptions,
+  TunnelError,
+} from "./http/mod.ts";
 export { ChatFactory, ChatProtocol } from "./chat.ts";
 export {
   Proxy,

@@ -82,6 +82,17 @@ export interface WhenConnectedOptions {
   failAfterFailures?: number;
 }
 
+/**
+ * The parent a {@linkcode ClientService} joins in a service tree; the
+ * application layer's `MultiService` has this shape.
+ */
+export interface ClientServiceParent {
+  /** Adds the child; starts it if the parent is running. */
+  addService(service: ClientService): void;
+  /** Removes the child; stops it if the parent is running. */
+  removeService(service: ClientService): Deferred<void> | void;
+}
+
 interface Waiter {
   d: Deferred<ProtocolLike>;
   failAfter: number;
@@ -90,9 +101,12 @@ interface Waiter {
 /**
  * Keeps a connection through `endpoint` up, reconnecting with backoff.
  *
- * Divergence from Twisted: it is not a `twisted.application` `Service` (there
- * is no service hierarchy here); `startService`, `stopService` and `running`
- * are the same.
+ * It is a service (Twisted's `IService`) that joins a service tree with
+ * `setServiceParent`: a `MultiService` or the application root of
+ * `@torsion/torsion/application` starts it with the tree and stops it
+ * (closing the connection) when the tree stops. It lives in the reactor
+ * layer, below the application layer, so it has that layer's members
+ * without extending its `Service` class.
  *
  * @example
  * ```ts ignore
@@ -123,6 +137,11 @@ export class ClientService {
   #waiters: Waiter[] = [];
   #whenLost: Array<() => void> = [];
 
+  /** The service's name among its parent's children (`undefined`: anonymous). */
+  name: string | undefined = undefined;
+  /** The service it is a child of, if any. */
+  parent: ClientServiceParent | undefined = undefined;
+
   /**
    * Makes a stopped service.
    *
@@ -146,6 +165,35 @@ export class ClientService {
   get running(): boolean {
     return this.#running;
   }
+
+  /**
+   * Makes this a child of `parent` (leaving any previous parent first).
+   *
+   * @param parent The new parent, such as a `MultiService`.
+   */
+  setServiceParent(parent: ClientServiceParent): void {
+    if (this.parent !== undefined) this.disownServiceParent();
+    this.parent = parent;
+    parent.addService(this);
+  }
+
+  /**
+   * Leaves the parent, which stops the service if the parent is running.
+   *
+   * @returns What the parent's `removeService` returned: a Deferred of the
+   *   stop, if there was one.
+   * @throws {Error} If the service has no parent.
+   */
+  disownServiceParent(): Deferred<void> | void {
+    const parent = this.parent;
+    if (parent === undefined) throw new Error("The client service has no parent");
+    const stopped = parent.removeService(this);
+    this.parent = undefined;
+    return stopped;
+  }
+
+  /** Nothing to do before privileges are dropped: connecting happens in `startService`. */
+  privilegedStartService(): void {}
 
   /**
    * Starts connecting. Does nothing if already running.

@@ -5,6 +5,7 @@ import type { DelayedCall, ReactorTime } from "../defer/time.ts";
 import { SystemEventTriggers, type TriggerId, type TriggerPhase } from "./_event_triggers.ts";
 import { realTime, setKeepAlive } from "./_real_time.ts";
 import { ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning } from "./errors.ts";
+import { CannotListenError } from "./connection_errors.ts";
 import type { ThreadPool } from "./thread_pool.ts";
 import { getThreadPool } from "./threads.ts";
 import type { ClientFactoryLike, FactoryLike } from "./interfaces.ts";
@@ -69,6 +70,14 @@ export interface RunOptions {
    * `true`), as Twisted's `installSignalHandlers`.
    */
   installSignalHandlers?: boolean;
+  /**
+   * Seconds that open connections get, once the shutdown has stopped every
+   * listening port, to end by themselves (their peer or their protocol
+   * closing them) before the reactor closes them (default 0: at once). The
+   * runner's `--grace` sets it, so that a SIGTERM lets requests under way
+   * finish.
+   */
+  gracePeriod?: number;
 }
 
 // The exit code of a process killed by the signal, as shells report it.
@@ -83,7 +92,7 @@ const EXIT_CODES: ReadonlyArray<readonly [Deno.Signal, number]> = [
  * run by `deno task` or `npx` gets it from the terminal and again, forwarded,
  * from its parent, a few milliseconds apart: that is one Ctrl-C, not two.
  */
-const SIGNAL_REPEAT_WINDOW = 1;
+export const _SIGNAL_REPEAT_WINDOW = 1;
 
 // Reactors that are running hold the process open: one keep-alive for all.
 let processHolders = 0;
@@ -167,6 +176,8 @@ export class DenoReactor implements ReactorTime {
   #releaseProcess: (() => void) | undefined;
 
   #installSignals = true;
+  #gracePeriod = 0;
+  #sharePorts = false;
   #signalListeners: Array<[Deno.Signal, () => void]> = [];
   #exitSignal: Deno.Signal | undefined;
   // When (performance.now(), ms) the signal that started the shutdown came.
@@ -246,25 +257,48 @@ export class DenoReactor implements ReactorTime {
   }
 
   /**
+   * Whether this process shares its listening ports with copies of itself,
+   * as each of the runner's workers does (`--workers`): then every TCP and
+   * TLS port listens with `reusePort` (`SO_REUSEPORT`: Linux only, and Deno
+   * needs `--unstable-net`), and listening on port 0 or on a UNIX socket
+   * throws {@linkcode CannotListenError}, since each copy would get a port
+   * or a socket of its own. Default false.
+   */
+  get sharePorts(): boolean {
+    return this.#sharePorts;
+  }
+
+  set sharePorts(share: boolean) {
+    this.#sharePorts = share;
+  }
+
+  /**
    * Starts the reactor's lifecycle: fires the `startup` event (synchronously,
    * as far as its triggers allow), installs signal handlers, and keeps the
    * process alive until {@linkcode DenoReactor.stop} and the `shutdown`
    * event have run.
    *
-   * @param options Whether to handle SIGINT and SIGTERM (default yes).
+   * @param options Whether to handle SIGINT and SIGTERM (default yes), and
+   *   the grace period connections get at shutdown.
    * @returns A Deferred that fires once the reactor has stopped and every
    * shutdown trigger has finished, including Deferreds they returned, the
    * disconnect hooks and the jobs still running in the worker pool. It never
    * fails.
    * @throws {ReactorAlreadyRunning} If the reactor is running.
    * @throws {ReactorNotRestartable} If it has been stopped before.
+   * @throws {RangeError} For a negative grace period.
    */
   run(options: RunOptions = {}): Deferred<void> {
     if (this.#started) throw new ReactorAlreadyRunning();
     if (this.#startedBefore) throw new ReactorNotRestartable();
     this.#started = true;
     this.#stopped = false;
+    const grace = options.gracePeriod ?? 0;
+    if (!(grace >= 0)) {
+      throw new RangeError(`The grace period must be 0 or more seconds, not ${grace}`);
+    }
     this.#installSignals = options.installSignalHandlers ?? true;
+    this.#gracePeriod = grace;
     const whenStopped = this.#whenStopped = new Deferred<void>();
     this.#releaseProcess = holdProcess();
     this.#triggers.fireSystemEvent("startup");
@@ -482,7 +516,7 @@ export class DenoReactor implements ReactorTime {
    */
   listenTCP(port: number, factory: FactoryLike, options: ListenTCPOptions = {}): TCPPort {
     this.#usesNetwork = true;
-    return listenTCP(port, factory, options, this);
+    return listenTCP(port, factory, this.#shared(port, options), this);
   }
 
   /**
@@ -532,7 +566,7 @@ export class DenoReactor implements ReactorTime {
     options: ListenTCPOptions = {},
   ): TLSPort {
     this.#usesNetwork = true;
-    return listenSSL(port, factory, contextFactory, options, this);
+    return listenSSL(port, factory, contextFactory, this.#shared(port, options), this);
   }
 
   /**
@@ -569,10 +603,15 @@ export class DenoReactor implements ReactorTime {
    * @param options `backlog` (50) and `mode` (`0o666`).
    * @returns The listening port.
    * @throws {CannotListenError} If the path cannot be bound, with the Deno
-   *   error as `cause`.
+   *   error as `cause`, or if {@linkcode DenoReactor.sharePorts} is set.
    * @throws {TypeError} For `wantPID`, which is not supported.
    */
   listenUNIX(path: string, factory: FactoryLike, options: ListenUNIXOptions = {}): UNIXPort {
+    if (this.#sharePorts) {
+      throw new CannotListenError("", path, {
+        cause: new Error("a UNIX socket cannot be shared between workers; use one worker"),
+      });
+    }
     this.#usesNetwork = true;
     return listenUNIX(path, factory, options, this);
   }
@@ -655,10 +694,22 @@ export class DenoReactor implements ReactorTime {
   // -------------------------------------------------------------------------
 
   // Closes every socket this process has open: ports stop listening,
-  // connections flush and close (aborted after a grace period).
+  // connections get the grace period to end, then flush and close (aborted
+  // if they cannot flush within 5 seconds).
   #disconnectNetwork(): Deferred<void> | undefined {
     if (!this.#usesNetwork) return undefined;
-    return whenAll([disconnectAllTCP(), _stopAllUDPPorts()]);
+    return whenAll([disconnectAllTCP(5, this.#gracePeriod), _stopAllUDPPorts()]);
+  }
+
+  // The listening options when ports are shared between workers.
+  #shared(port: number, options: ListenTCPOptions): ListenTCPOptions {
+    if (!this.#sharePorts) return options;
+    if (port === 0) {
+      throw new CannotListenError(options.interface ?? "", port, {
+        cause: new Error("port 0 cannot be shared between workers: name a port"),
+      });
+    }
+    return { ...options, reusePort: true };
   }
 
   #reallyStartRunning(): void {
@@ -712,7 +763,7 @@ export class DenoReactor implements ReactorTime {
     if (this.#stopped) {
       // A shutdown is already under way: a repeat of the signal that started
       // it is the same keypress; a later one insists.
-      if (now - this.#signalledAt < SIGNAL_REPEAT_WINDOW * 1000) return;
+      if (now - this.#signalledAt < _SIGNAL_REPEAT_WINDOW * 1000) return;
       Deno.exit(exitCode);
     }
     this.#signalledAt = now;

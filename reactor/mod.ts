@@ -143,6 +143,7 @@ export {
   backoffPolicy,
   ClientService,
   type ClientServiceOptions,
+  type ClientServiceParent,
   type RetryPolicy,
   type WhenConnectedOptions,
 } from "./client_service.ts";

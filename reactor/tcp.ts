@@ -11,6 +11,7 @@ import type { Failure } from "../defer/failure.ts";
 import type { ReactorTime } from "../defer/time.ts";
 import { _connectTimeout, _stopAllConnecting, StreamConnector } from "./stream_connector.ts";
 import { _stopAllPorts, StreamPort } from "./stream_port.ts";
+import { Logger } from "./log.ts";
 import {
   _liveStreamTransports,
   StreamTransport,
@@ -32,6 +33,7 @@ import type {
 
 /** The longest delay `setTimeout` takes, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const logger = new Logger("reactor");
 
 /**
  * Checks a port number.
@@ -208,6 +210,12 @@ export interface ListenTCPOptions {
   backlog?: number;
   /** The address to listen on: `""` (the default) for every IPv4 interface. */
   interface?: string;
+  /**
+   * Sets `SO_REUSEPORT`, so that several processes listen on the same port
+   * and the kernel spreads connections over them (Linux only; Deno needs
+   * `--unstable-net` for it). Default false.
+   */
+  reusePort?: boolean;
 }
 
 /**
@@ -309,6 +317,7 @@ export function listenTCP(
       port,
       transport: "tcp",
       tcpBacklog: backlog,
+      ...(options.reusePort ? { reusePort: true } : {}),
     });
   } catch (error) {
     throw new CannotListenError(iface, port, { cause: error });
@@ -533,36 +542,68 @@ export function connectTCP(
 
 /**
  * Closes every stream socket for the reactor's shutdown: stops every listening
- * port, stops every connection attempt, and calls `loseConnection()` on
- * every stream connection, so queued data is still sent. Connections still
- * open after `graceSeconds` are aborted.
+ * port and every connection attempt at once; gives open connections
+ * `drainSeconds` to end by themselves (their peer or their protocol closing
+ * them); then calls `loseConnection()` on every stream connection still
+ * open, so queued data is still sent. Connections still open `graceSeconds`
+ * after that are aborted.
  *
  * Divergence from Twisted, whose `disconnectAll` drops every connection at
  * once with `ConnectionLost`: here a connection that can flush within the
  * grace period ends with `ConnectionDone`.
  *
  * @param graceSeconds How long connections get to flush before they are aborted.
+ * @param drainSeconds How long connections get to end by themselves first.
  * @returns A Deferred that fires when every port is closed, every connection
  *   lost and every connection attempt settled.
  */
-export function _disconnectAll(graceSeconds = 5): Deferred<void> {
+export function _disconnectAll(graceSeconds = 5, drainSeconds = 0): Deferred<void> {
   const waits: Promise<unknown>[] = _stopAllPorts();
   const dials = _stopAllConnecting();
+  waits.push(...dials);
+  const closed = drainSeconds > 0
+    ? drain(drainSeconds).then(() => closeAll(graceSeconds))
+    : closeAll(graceSeconds);
+  return Deferred.fromPromise(Promise.all([...waits, closed]).then(() => undefined));
+}
+
+/** Waits until no stream connection is open, or `seconds` have passed. */
+async function drain(seconds: number): Promise<void> {
+  const open = _liveStreamTransports();
+  if (open.length === 0) return;
+  const count = open.length === 1 ? "1 connection" : `${open.length} connections`;
+  logger.info(`waiting up to ${seconds} s for ${count} to finish`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.min(seconds * 1000, MAX_TIMER_MS));
+  });
+  // Connections accepted just before the ports closed join the wait too.
+  const allLost = async (): Promise<void> => {
+    for (;;) {
+      const live = _liveStreamTransports();
+      if (live.length === 0) return;
+      await Promise.all(live.map((transport) => transport._whenLost()));
+    }
+  };
+  await Promise.race([allLost(), timeout]);
+  clearTimeout(timer);
+}
+
+/** Closes every stream connection, aborting those that cannot flush in time. */
+function closeAll(graceSeconds: number): Promise<unknown> {
   const transports = _liveStreamTransports();
+  const waits: Promise<unknown>[] = [];
   for (const transport of transports) {
     transport.loseConnection();
     waits.push(transport._whenLost());
   }
-  waits.push(...dials);
   let timer: ReturnType<typeof setTimeout> | undefined;
   if (transports.length > 0 && graceSeconds * 1000 <= MAX_TIMER_MS) {
     timer = setTimeout(() => {
       for (const transport of transports) transport.abortConnection();
     }, graceSeconds * 1000);
   }
-  return Deferred.fromPromise(
-    Promise.all(waits).then(() => {
-      if (timer !== undefined) clearTimeout(timer);
-    }),
-  );
+  return Promise.all(waits).then(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
 }

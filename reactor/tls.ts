@@ -171,6 +171,7 @@ export function listenSSL(
       cert: contextFactory.cert,
       key: contextFactory.key,
       alpnProtocols: contextFactory.alpnProtocols,
+      ...(options.reusePort ? { reusePort: true } : {}),
     });
   } catch (error) {
     throw new CannotListenError(iface, port, { cause: error });

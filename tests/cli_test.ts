@@ -4,165 +4,48 @@
 import assert from "node:assert/strict";
 import { main, type RunnerIO } from "../cli.ts";
 import config from "../deno.json" with { type: "json" };
+import { Client, Runner } from "./_runner.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** A runner subprocess, killed if it outlives the test's time limit. */
-class Runner {
-  readonly child: Deno.ChildProcess;
-  readonly stderr: Promise<string>;
-  #stdout: ReadableStreamDefaultReader<Uint8Array>;
-  #text = "";
-  #timer: ReturnType<typeof setTimeout>;
-
-  /**
-   * With `task`, runs `deno task start ARGS` instead, as the README says,
-   * in a session and process group of its own, which `interrupt()` signals
-   * as a whole, as a terminal does on Ctrl-C.
-   */
-  constructor(args: string[], timeoutMs = 30_000, readonly task = false) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: task ? ["task", "start", ...args] : ["run", "--allow-all", CLI, ...args],
-      cwd: ROOT,
-      detached: task,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    this.#timer = setTimeout(() => this.#signal("SIGKILL"), timeoutMs);
-    this.#stdout = this.child.stdout.getReader();
-    this.stderr = new Response(this.child.stderr).text();
-  }
-
-  /** Reads standard output until `pattern` matches; returns the match. */
-  async waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
-    for (;;) {
-      const match = this.#text.match(pattern);
-      if (match !== null) return match;
-      const { value, done } = await this.#stdout.read();
-      if (done) {
-        throw new Error(`The runner ended before printing ${pattern}:\n${this.#text}\n${await this
-          .stderr}`);
-      }
-      this.#text += decoder.decode(value, { stream: true });
-    }
-  }
-
-  /** The port it printed for `name`. */
-  async port(name: string): Promise<number> {
-    const match = await this.waitFor(new RegExp(`${name} listening on tcp 127\\.0\\.0\\.1:(\\d+)`));
-    return Number(match[1]);
-  }
-
-  /** Everything on standard output, once it has exited. */
-  async output(): Promise<string> {
-    for (;;) {
-      const { value, done } = await this.#stdout.read();
-      if (done) break;
-      this.#text += decoder.decode(value, { stream: true });
-    }
-    return this.#text;
-  }
-
-  /** Waits for the exit; returns the code and standard error. */
-  async finish(): Promise<{ code: number; stdout: string; stderr: string }> {
-    const stdout = await this.output();
-    const status = await this.child.status;
-    clearTimeout(this.#timer);
-    return { code: status.code, stdout, stderr: await this.stderr };
-  }
-
-  /** Sends SIGINT (to the process group, for a task) and waits for the exit. */
-  interrupt(): Promise<{ code: number; stdout: string; stderr: string }> {
-    this.#signal("SIGINT");
-    return this.finish();
-  }
-
-  #signal(signal: Deno.Signal): void {
-    try {
-      if (this.task) Deno.kill(-this.child.pid, signal);
-      else this.child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** A client connection that collects what it reads. */
-class Client {
-  #text = "";
-  #done = false;
-  readonly closed: Promise<void>;
-
-  constructor(readonly conn: Deno.TcpConn) {
-    this.closed = (async () => {
-      const buffer = new Uint8Array(64 * 1024);
-      try {
-        for (;;) {
-          const n = await conn.read(buffer);
-          if (n === null) break;
-          this.#text += decoder.decode(buffer.subarray(0, n));
-        }
-      } catch {
-        // reset: the test looks at what arrived
-      } finally {
-        this.#done = true;
-        try {
-          conn.close();
-        } catch {
-          // closed by close()
-        }
-      }
-    })();
-  }
-
-  static async open(port: number): Promise<Client> {
-    return new Client(await Deno.connect({ hostname: "127.0.0.1", port }));
-  }
-
-  get text(): string {
-    return this.#text;
-  }
-
-  async send(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
-    for (let done = 0; done < bytes.length;) done += await this.conn.write(bytes.subarray(done));
-  }
-
-  async waitFor(needle: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.#text.includes(needle)) {
-      if (this.#done) throw new Error(`Closed before ${JSON.stringify(needle)}: ${this.#text}`);
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${needle}: ${this.#text}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
-  async close(): Promise<void> {
-    try {
-      this.conn.close();
-    } catch {
-      // already closed by the reader
-    }
-    await this.closed;
-  }
-}
-
 const LISTEN = ["--listen", "tcp:0:interface=127.0.0.1"];
 
-Deno.test("cli echo: serves, echoes, and exits 0 on SIGINT", async () => {
+Deno.test("cli echo: on SIGINT, stops listening, lets a connection finish, exits 0", async () => {
   const runner = new Runner(["echo", ...LISTEN]);
-  const client = await Client.open(await runner.port("echo"));
+  const port = await runner.port("echo");
+  const client = await Client.open(port);
   await client.send("ping\r\n");
   await client.waitFor("ping\r\n");
+  runner.child.kill("SIGINT");
+  // The port closes at once; the open connection is still served.
+  for (let refused = false; !refused;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } catch {
+      refused = true;
+    }
+  }
+  await client.send("still there?\r\n");
+  await client.waitFor("still there?\r\n");
+  await client.close();
+  const { code, stderr } = await runner.finish();
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /\[info\] runner: shutting down/);
+  assert.match(stderr, /waiting up to 5 s for 1 connection to finish/);
+});
+
+Deno.test("cli echo --grace: connections still open after the grace period are closed", async () => {
+  const runner = new Runner(["echo", ...LISTEN, "--grace", "0.2"]);
+  const client = await Client.open(await runner.port("echo"));
+  await client.send("hi\n");
+  await client.waitFor("hi\n");
   const { code, stderr } = await runner.interrupt();
   await client.closed;
   assert.equal(code, 0, stderr);
-  assert.match(stderr, /\[info\] runner: shutting down/);
+  assert.match(stderr, /waiting up to 0\.2 s for 1 connection/);
 });
 
 Deno.test("cli chat: a user gets a goodbye on SIGINT", async () => {
@@ -184,7 +67,7 @@ Deno.test("cli chat: a user gets a goodbye on SIGINT", async () => {
 
 Deno.test("cli discard, chargen, daytime and qotd serve on their endpoints", async (t) => {
   await t.step("discard reads and drops", async () => {
-    const runner = new Runner(["discard", ...LISTEN]);
+    const runner = new Runner(["discard", ...LISTEN, "--grace", "0"]);
     const client = await Client.open(await runner.port("discard"));
     await client.send("x".repeat(100_000));
     const { code } = await runner.interrupt();
@@ -461,9 +344,34 @@ Deno.test("cli: every runner command in the README is accepted as written", asyn
   const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
   const commands = [...readme.matchAll(/cli\.ts ([a-z]+(?: [^\s#`|]+)*)/g)].map((m) => m[1]);
   assert.ok(commands.length >= 10, `only ${commands.length} commands found`);
-  for (const command of commands) {
-    // --help after the rest: every option is parsed and checked, nothing runs.
-    const { code, stderr } = await runMain([...command.split(" "), "--help"]);
-    assert.equal(code, 0, `cli.ts ${command}: ${stderr}`);
+  // `run ./greeter.ts` and the like name a module of the reader's: stand in
+  // the README's own greeter.ts, written next to the README so that its
+  // `@torsion/torsion` import resolves. `run MODULE` is a placeholder.
+  const greeter = readme.match(/```ts\n(\/\/ greeter\.ts:[^]*?)```/)?.[1];
+  assert.ok(greeter !== undefined, "the README's greeter.ts is missing");
+  const stand = await Deno.makeTempFile({ dir: ROOT, prefix: ".readme_greeter_", suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(stand, greeter);
+    for (const command of commands) {
+      const args = command.split(" ");
+      if (args[0] === "run") {
+        if (args[1] === "MODULE") continue;
+        if (!(await exists(`${ROOT}${args[1]}`))) args[1] = stand;
+      }
+      // --help after the rest: every option is parsed and checked, nothing runs.
+      const { code, stderr } = await runMain([...args, "--help"]);
+      assert.equal(code, 0, `cli.ts ${command}: ${stderr}`);
+    }
+  } finally {
+    await Deno.remove(stand);
   }
 });
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

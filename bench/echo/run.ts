@@ -2,18 +2,27 @@
 // one run. Builds the C load generator with `cc`, starts each server in its
 // own process, and reads the server's CPU time from /proc (Linux only).
 //
-//   deno run -A bench/echo/run.ts [--seconds 5] [--only torsion,raw,node] [--rounds 1]
+//   deno run -A bench/echo/run.ts [--seconds 5] [--only torsion,raw,node,twisted]
+//                                 [--rounds 1] [--json]
 //
 // With --rounds N, every server runs N times, in a rotated order each round
 // (so none always goes first), and each column is the median of its runs.
+// --json prints the medians and every run as JSON instead of the table (what
+// bench/report.ts reads). Twisted's server runs where /usr/bin/python3 has it.
 //
 // Ping-pong: 50 connections, 64-byte messages, one in flight per connection.
 // Bulk: 4 connections each keeping 64 KiB writes in flight.
+//
+//   deno run -A bench/echo/run.ts --workers [--seconds 5] [--rounds 3]
+//
+// compares instead the runner's echo plugin with --workers 1 and --workers 2
+// (processes sharing the port through SO_REUSEPORT), ping-pong only.
 const here = new URL(".", import.meta.url).pathname;
 const args = Deno.args;
 const seconds = Number(flag("--seconds") ?? 5);
 const only = flag("--only")?.split(",");
 const rounds = Number(flag("--rounds") ?? 1);
+const json = args.includes("--json");
 
 function flag(name: string): string | undefined {
   const i = args.indexOf(name);
@@ -30,7 +39,18 @@ const servers: Server[] = [
   { name: "torsion", cmd: Deno.execPath(), args: ["run", "-A", `${here}torsion_server.ts`] },
   { name: "raw", cmd: Deno.execPath(), args: ["run", "-A", `${here}raw_deno_server.ts`] },
   { name: "node", cmd: "node", args: [`${here}node_server.mjs`] },
+  { name: "twisted", cmd: "/usr/bin/python3", args: [`${here}twisted_server.py`] },
 ];
+
+async function hasTwisted(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("/usr/bin/python3", { args: ["-c", "import twisted"] })
+      .output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
 
 async function build(): Promise<string> {
   const out = `${here}build/loadgen`;
@@ -85,6 +105,71 @@ async function load(loadgen: string, mode: string, port: number): Promise<Record
 
 const loadgen = await build();
 
+if (args.includes("--workers")) {
+  await compareWorkers();
+  Deno.exit(0);
+}
+
+// The runner's echo plugin on a free port with `workers` processes.
+async function startRunner(workers: number): Promise<{ child: Deno.ChildProcess; port: number }> {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${here}../../cli.ts`,
+      "--log-level",
+      "warn",
+      "echo",
+      "--listen",
+      `tcp:${port}:interface=127.0.0.1:backlog=1024`,
+      "--workers",
+      String(workers),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("listening on")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the runner with ${workers} workers exited before listening`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  child.stdout.cancel();
+  return { child, port };
+}
+
+async function compareWorkers(): Promise<void> {
+  const counts = [1, 2];
+  const results = new Map<number, number[]>(counts.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? counts : [...counts].reverse();
+    for (const workers of order) {
+      const { child, port } = await startRunner(workers);
+      const pp = await load(loadgen, "pingpong", port);
+      child.kill("SIGTERM");
+      await child.status;
+      results.get(workers)!.push(Number(pp.rt_per_s));
+    }
+  }
+  const one = median(results.get(1)!);
+  console.log("| workers | round trips/s (median) | runs | vs 1 worker |");
+  console.log("| --- | --- | --- | --- |");
+  for (const workers of counts) {
+    const runs = results.get(workers)!;
+    const rate = median(runs);
+    console.log(
+      `| ${workers} | ${rate.toFixed(0)} | ${runs.map((r) => r.toFixed(0)).join(", ")} | ${
+        (rate / one).toFixed(2)
+      }× |`,
+    );
+  }
+}
+
 interface Sample {
   rtPerS: number;
   cpuPerRt: number;
@@ -123,12 +208,29 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-const chosen = servers.filter((server) => !only || only.includes(server.name));
+const twistedThere = await hasTwisted();
+const chosen = servers.filter((server) =>
+  (!only || only.includes(server.name)) && (server.name !== "twisted" || twistedThere)
+);
 const samples = new Map<string, Sample[]>(chosen.map((server) => [server.name, []]));
 for (let round = 0; round < rounds; round++) {
   const order = chosen.map((_, i) => chosen[(i + round) % chosen.length]);
   for (const server of order) samples.get(server.name)!.push(await measure(server));
 }
+if (json) {
+  const medians = Object.fromEntries(chosen.map((server) => {
+    const runs = samples.get(server.name)!;
+    const keys = Object.keys(runs[0]) as (keyof Sample)[];
+    return [server.name, Object.fromEntries(keys.map((k) => [k, median(runs.map((s) => s[k]))]))];
+  }));
+  console.log(JSON.stringify(
+    { seconds, rounds, medians, runs: Object.fromEntries(samples) },
+    null,
+    2,
+  ));
+  Deno.exit(0);
+}
+
 const rows: string[][] = chosen.map((server) => {
   const runs = samples.get(server.name)!;
   const m = (pick: (s: Sample) => number) => median(runs.map(pick));

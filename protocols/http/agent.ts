@@ -27,6 +27,25 @@ import { Headers, type HeadersLike } from "./headers.ts";
 import type { Response } from "./response.ts";
 
 const encoder = new TextEncoder();
+/**
+ * Agents that reach `http:` URLs through a proxy (see `ProxyAgent`): they
+ * write absolute-form request targets, and key their pooled connections
+ * with the proxy's name, so a pool shared with other agents never mixes
+ * proxied and direct connections.
+ */
+const proxied = new WeakMap<Agent, string>();
+
+/**
+ * Makes an agent speak to a proxy: absolute-form targets for `http:` URLs,
+ * and pool keys prefixed with `proxy`.
+ *
+ * @param agent The agent, whose reactor connects to the proxy.
+ * @param proxy A name for the proxy, unique among the pool's users.
+ */
+export function speakToProxy(agent: Agent, proxy: string): void {
+  proxied.set(agent, proxy);
+}
+
 /** Methods that send `Content-Length: 0` without a body, as Twisted does. */
 const EXPECTS_BODY = new Set(["POST", "PUT", "PATCH"]);
 
@@ -265,7 +284,8 @@ export class Agent implements AgentLike {
     const host = parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname;
     const port = parsed.port === "" ? (scheme === "https" ? 443 : 80) : Number(parsed.port);
     const request = this.#buildRequest(method, parsed, headers, body, credentials);
-    const key = `${scheme}://${parsed.host}`;
+    const proxy = proxied.get(this);
+    const key = `${proxy === undefined ? "" : `${proxy} `}${scheme}://${parsed.host}`;
     const connect: Connect = (hooks) => this.#connect(scheme, host, port, hooks);
     return getPooledConnection(this.#pool, key, connect).addCallback((sender) =>
       sender.request(request)
@@ -318,7 +338,11 @@ export class Agent implements AgentLike {
     const expectContinue = expect !== undefined &&
       expect.some((value) => value.trim().toLowerCase() === "100-continue");
     // The URL parser has percent-encoded spaces and control characters.
-    let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
+    const absolute = url.protocol === "http:" && proxied.has(this);
+    const target = absolute
+      ? `${url.origin}${url.pathname}${url.search}`
+      : url.pathname + url.search;
+    let head = `${method} ${target} HTTP/1.1\r\n`;
     // Host first, as most clients send it.
     const hostField = headers.getRawHeaders("host")!;
     for (const value of hostField) head += `Host: ${value}\r\n`;

@@ -61,3 +61,14 @@ export {
   RequestTransmissionFailed,
   WrongBodyLength,
 } from "./request_errors.ts";
+export {
+  BrotliDecoder,
+  type ContentDecoder,
+  DeflateDecoder,
+  GzipDecoder,
+} from "./content_decoders.ts";
+export { ContentDecoderAgent } from "./content_decoder_agent.ts";
+export { BrowserLikeRedirectAgent } from "./redirect_agent.ts";
+export { type Cookie, CookieJar } from "./cookie_jar.ts";
+export { CookieAgent } from "./cookie_agent.ts";
+export { ProxyAgent, type ProxyAgentOptions, TunnelError } from "./proxy_agent.ts";

@@ -185,12 +185,52 @@ Deno.test("examples: the downstream test passes under deno test", async () => {
   assert.match(result.stdout, /4 passed/);
 });
 
+Deno.test("examples: the hits plugin runs under cli.ts run", async () => {
+  const help = await start([
+    "run",
+    "--allow-all",
+    "cli.ts",
+    "run",
+    "examples/hits_plugin.ts",
+    "--help",
+  ])
+    .finish();
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /-g, --greeting VALUE/);
+  const runner = start([
+    "run",
+    "--allow-all",
+    "cli.ts",
+    "run",
+    "examples/hits_plugin.ts",
+    "--listen",
+    "tcp:0:interface=127.0.0.1",
+    "--greeting",
+    "Howdy",
+    "--report",
+    "0.05",
+  ]);
+  const port = Number((await runner.waitFor(/hits listening on tcp 127\.0\.0\.1:(\d+)/))[1]);
+  for (const n of [1, 2]) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const text = await new Response(conn.readable).text();
+    assert.match(text, new RegExp(`^Howdy, visitor number ${n} \\(pid \\d+\\)\r\n$`));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  runner.child.kill("SIGINT");
+  const result = await runner.finish();
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /\[info\] hits: 2 hits so far/);
+});
+
 Deno.test("examples: each file's header says how to run that very file", async () => {
   for await (const entry of Deno.readDir(EXAMPLES)) {
     if (!entry.name.endsWith(".ts")) continue;
     const text = await Deno.readTextFile(`${EXAMPLES}${entry.name}`);
     const header = text.slice(0, text.search(/^(?!\/\/)/m));
-    const commands = [...header.matchAll(/deno (?:run -A|test) ([\w./-]+)/g)].map((m) => m[1]);
+    // A plugin runs under the runner: `deno run -A cli.ts run examples/...`.
+    const commands = [...header.matchAll(/deno (?:run -A (?:cli\.ts run )?|test )([\w./-]+)/g)]
+      .map((m) => m[1]);
     assert.ok(commands.length > 0, `${entry.name}: no command in its header`);
     for (const path of commands) {
       assert.equal(path, `examples/${entry.name}`, entry.name);

@@ -1,5 +1,6 @@
-// torsion behind a real HAProxy (Debian's `haproxy`): two backend processes
-// listen on `haproxy:tcp:` endpoints, one HAProxy frontend sends them
+// torsion behind a real HAProxy (Debian's `haproxy`): two runner processes
+// (`cli.ts run haproxy_backend.ts`) listen on `haproxy:tcp:` endpoints, one
+// HAProxy frontend sends them
 // PROXY protocol v2 headers and health-checks them. Clients connect from
 // 127.0.0.2 and must be reported with their own address and port; the
 // connections must reach both backends; once one backend is killed, every
@@ -22,6 +23,7 @@ const PYTHON = "/usr/bin/python3";
 const HAPROXY_MISSING = "haproxy is not installed: apt-get install -y haproxy";
 const TEST_TIMEOUT_S = 60;
 const here = new URL(".", import.meta.url).pathname;
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 /** A child process whose stdout is collected, with a wait for a pattern in it. */
 class Child {
@@ -60,11 +62,15 @@ class Child {
     }
   }
 
-  /** Waits until stdout matches `pattern`; gives the match. */
-  waitFor(pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  /** Waits until stdout (or stderr) matches `pattern`; gives the match. */
+  waitFor(
+    pattern: RegExp,
+    what: string,
+    stream: "stdout" | "stderr" = "stdout",
+  ): Promise<RegExpExecArray> {
     const found = new Promise<RegExpExecArray>((resolve) => {
       const check = (): void => {
-        const match = pattern.exec(this.stdout);
+        const match = pattern.exec(this[stream]);
         if (match !== null) resolve(match);
       };
       this.#changed = check;
@@ -194,12 +200,16 @@ async function run(dir: string, children: Child[]): Promise<void> {
     const backend = new Child(Deno.execPath(), [
       "run",
       "-A",
+      CLI,
+      "run",
       `${here}haproxy_backend.ts`,
+      "--listen",
       "haproxy:tcp:0:interface=127.0.0.1",
     ]);
     children.push(backend);
     backends.push(backend);
-    ports.push(Number((await backend.waitFor(/listening on (\d+)/, "a backend to listen"))[1]));
+    const listening = /haproxy_backend listening on tcp 127\.0\.0\.1:(\d+)/;
+    ports.push(Number((await backend.waitFor(listening, "a backend to listen"))[1]));
   }
   const pids = backends.map((b) => b.child.pid);
 
@@ -227,7 +237,11 @@ async function run(dir: string, children: Child[]): Promise<void> {
     `both servers UP (haproxy said: ${haproxy.stderr})`,
   );
   for (const backend of backends) {
-    await backend.waitFor(/connection (LOCAL|PROXY) from 127\.0\.0\.1:\d+/, "a health check");
+    await backend.waitFor(
+      /haproxy_backend: connection (LOCAL|PROXY) from 127\.0\.0\.1:\d+/,
+      "a health check",
+      "stderr",
+    );
   }
 
   // Clients from 127.0.0.2 are seen with their own address and port, on both backends.
@@ -257,4 +271,10 @@ async function run(dir: string, children: Child[]): Promise<void> {
     })(),
     "HAProxy to mark the dead backend down",
   );
+
+  // The runner left stops gracefully on SIGTERM, as a service manager stops it.
+  await backends[1].stop();
+  const status = await backends[1].child.status;
+  assert.equal(status.code, 0, backends[1].stderr);
+  assert.match(backends[1].stderr, /runner: stopped/);
 }

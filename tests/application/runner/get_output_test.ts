@@ -3,6 +3,7 @@
 // progress bar goes only where the runner's io can draw it (a terminal).
 import assert from "node:assert/strict";
 import { main, type RunnerIO } from "../../../cli.ts";
+import { DenoReactor } from "../../../reactor/deno_reactor.ts";
 
 const CLI = new URL("../../../cli.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -128,7 +129,7 @@ Deno.test("cli get draws its progress bar only where the io can draw one", async
       stderr: (text) => void errors.push(text),
       progress: (text) => void progress.push(text),
     };
-    assert.equal(await main(["get", `${base}/big`], { io }), 0);
+    assert.equal(await main(["get", `${base}/big`], { io, reactor: new DenoReactor() }), 0);
     assert.equal(out.reduce((n, b) => n + b.length, 0), 3 * MiB);
     assert.ok(progress.length >= 2, JSON.stringify(progress));
     assert.match(progress.at(-2)!, /^\r100% \[=+\] 3\.00 MiB \/ 3\.00 MiB/);
@@ -137,7 +138,8 @@ Deno.test("cli get draws its progress bar only where the io can draw one", async
 
     // Without progress (standard error not a terminal): the same body, no bar.
     const plain: RunnerIO = { stdout: () => {}, stderr: (text) => void errors.push(text) };
-    assert.equal(await main(["get", `${base}/big`], { io: plain }), 0);
+    // (A reactor runs once: each run gets its own.)
+    assert.equal(await main(["get", `${base}/big`], { io: plain, reactor: new DenoReactor() }), 0);
     assert.equal(errors.join("\n"), "");
   });
 });

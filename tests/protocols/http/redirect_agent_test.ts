@@ -1,8 +1,10 @@
 // RedirectAgent (through getPage and directly): which redirects are followed,
-// the limit, a missing Location, credentials across origins.
+// the limit, a missing Location, credentials across origins; and
+// BrowserLikeRedirectAgent's method changes.
 import assert from "node:assert/strict";
 import {
   Agent,
+  BrowserLikeRedirectAgent,
   getPage,
   HTTPError,
   InfiniteRedirection,
@@ -140,4 +142,76 @@ Deno.test(
       assert.deepEqual(seen, ["POST /form a=1", "GET /done "]);
     });
   }),
+);
+
+Deno.test(
+  "BrowserLikeRedirectAgent changes methods as browsers do",
+  bounded(() => {
+    let seen: string[] = [];
+    return withServer(async (request) => {
+      const url = new URL(request.url);
+      const body = await request.text();
+      seen.push(`${request.method} ${url.pathname} ${body} ${request.headers.get("content-type")}`);
+      const code = Number(url.pathname.slice(1));
+      return code >= 300 && code < 400
+        ? new Response(null, { status: code, headers: { location: "/end" } })
+        : new Response(`${request.method} end`);
+    }, async (base) => {
+      const agent = new BrowserLikeRedirectAgent(new Agent());
+      const headers = { "Content-Type": "text/plain", "X-Kept": "yes" };
+      const cases: [method: string, code: number, second: string][] = [
+        ["POST", 301, "GET /end  null"],
+        ["POST", 302, "GET /end  null"],
+        ["POST", 303, "GET /end  null"],
+        ["PUT", 303, "GET /end  null"],
+        ["POST", 307, "POST /end body text/plain"],
+        ["POST", 308, "POST /end body text/plain"],
+        ["PUT", 302, "PUT /end body text/plain"],
+        ["DELETE", 301, "DELETE /end body text/plain"],
+      ];
+      for (const [method, code, second] of cases) {
+        seen = [];
+        const response = await agent.request(method, `${base}/${code}`, headers, "body");
+        await readBody(response);
+        assert.deepEqual(seen, [`${method} /${code} body text/plain`, second], `${method} ${code}`);
+        assert.equal(response.request?.method, second.split(" ")[0]);
+        assert.equal(response.request?.headers.getRawHeaders("x-kept")?.[0], "yes");
+        assert.equal(response.previousResponse?.code, code);
+      }
+      // HEAD stays HEAD, even after a 303.
+      seen = [];
+      await readBody(await agent.request("HEAD", `${base}/303`));
+      assert.deepEqual(seen, ["HEAD /303  null", "HEAD /end  null"]);
+      // The strict agent still refuses a POST answered by 301, 302, 307 or 308.
+      for (const code of [301, 302, 307, 308]) {
+        const e = await rejection(
+          new RedirectAgent(new Agent()).request("POST", `${base}/${code}`),
+        );
+        assert.ok(e instanceof ResponseFailed);
+        assert.ok(e.reasons[0].check(PageRedirect), String(code));
+      }
+    });
+  }),
+);
+
+Deno.test(
+  "BrowserLikeRedirectAgent keeps credentials and cookies from another origin",
+  bounded(() =>
+    withServer((request) =>
+      new Response(
+        `${request.method} ${request.headers.get("authorization")} ${
+          request.headers.get("cookie")
+        } ${request.headers.get("x-other")}`,
+      ), (other) =>
+      withServer((request) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/away") return Response.redirect(`${other}/`, 307);
+        return Response.redirect(new URL("/echo", request.url), 302);
+      }, async (base) => {
+        const agent = new BrowserLikeRedirectAgent(new Agent(), 5);
+        const headers = { Authorization: "Basic c2VjcmV0", Cookie: "a=1", "X-Other": "kept" };
+        const away = await agent.request("POST", `${base}/away`, headers, "x");
+        assert.equal(text(await readBody(away)), "POST null null kept");
+      }))
+  ),
 );
