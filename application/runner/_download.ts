@@ -1,9 +1,10 @@
 /**
- * What `cli.ts get` does: follows redirects to a response, then streams its
- * body to standard output or to a file as it arrives (never holding it
- * whole), pausing the connection while the file's writes lag, with a
- * {@linkcode ProgressBar} on a terminal. A body that fails half-way leaves no
- * partial file behind, or says where it is.
+ * What `cli.ts get` does: follows redirects to a response, asking for it
+ * compressed (gzip, deflate, br) and decoding it, then streams its body to
+ * standard output or to a file as it arrives (never holding it whole),
+ * pausing the connection while the file's writes lag, with a
+ * {@linkcode ProgressBar} on a terminal. A body that fails half-way leaves
+ * no partial file behind, or says where it is.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { TimeoutError } from "../../defer/errors.ts";
 import type { Failure } from "../../defer/failure.ts";
 import type { DelayedCall } from "../../defer/time.ts";
 import { Agent, type HTTPClientReactor } from "../../protocols/http/agent.ts";
+import { ContentDecoderAgent } from "../../protocols/http/content_decoder_agent.ts";
 import { PotentialDataLoss, ResponseDone } from "../../protocols/http/errors.ts";
 import { HTTPError } from "../../protocols/http/http_error.ts";
 import { readBody } from "../../protocols/http/read_body.ts";
@@ -50,7 +52,7 @@ export interface DownloadOptions {
  */
 export async function download(url: string, options: DownloadOptions): Promise<number> {
   const { reactor, timeout } = options;
-  const agent = new RedirectAgent(new Agent(reactor));
+  const agent = new RedirectAgent(new ContentDecoderAgent(new Agent(reactor)));
   const requested = agent.request("GET", url);
   if (timeout > 0) requested.addTimeout(timeout, reactor);
   const response = await requested;

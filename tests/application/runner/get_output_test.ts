@@ -1,7 +1,9 @@
 // `cli.ts get` as users run it: -o FILE streams the body to a file, a failed
 // download leaves no partial file, an HTTP error writes none, and the
-// progress bar goes only where the runner's io can draw it (a terminal).
+// progress bar goes only where the runner's io can draw it (a terminal), and a
+// compressed body comes out decoded.
 import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import { main, type RunnerIO } from "../../../cli.ts";
 import { DenoReactor } from "../../../reactor/deno_reactor.ts";
 
@@ -142,4 +144,32 @@ Deno.test("cli get draws its progress bar only where the io can draw one", async
     assert.equal(await main(["get", `${base}/big`], { io: plain, reactor: new DenoReactor() }), 0);
     assert.equal(errors.join("\n"), "");
   });
+});
+
+Deno.test("cli get asks for a compressed body and writes it decoded", async () => {
+  const page = new TextEncoder().encode("hello, decoded world\n".repeat(1000));
+  let asked: string | null = null;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    asked = request.headers.get("accept-encoding");
+    return new Response(new Uint8Array(gzipSync(page)), {
+      headers: { "content-encoding": "gzip" },
+    });
+  });
+  try {
+    const out: Uint8Array[] = [];
+    const errors: string[] = [];
+    const io: RunnerIO = {
+      stdout: (data) => void out.push(typeof data === "string" ? encoder.encode(data) : data),
+      stderr: (text) => void errors.push(text),
+    };
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    assert.equal(await main(["get", url], { io, reactor: new DenoReactor() }), 0);
+    assert.equal(errors.join("\n"), "");
+    assert.equal(asked, "gzip, deflate, br");
+    const body = new Uint8Array(out.reduce((n, b) => n + b.length, 0));
+    out.reduce((at, b) => (body.set(b, at), at + b.length), 0);
+    assert.deepEqual(body, page);
+  } finally {
+    await server.shutdown();
+  }
 });
