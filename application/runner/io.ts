@@ -30,10 +30,12 @@ export const _defaultIO: RunnerIO = {
     : undefined,
 };
 
-/** The terminal's width in columns, or 80 where there is no terminal. */
+/** The terminal's width in columns, or 80 where there is no terminal or it has no size. */
 export function _terminalWidth(): number {
   try {
-    return Deno.consoleSize().columns;
+    // A terminal that does not know its size says 0.
+    const { columns } = Deno.consoleSize();
+    return columns > 0 ? columns : 80;
   } catch {
     return 80;
   }
