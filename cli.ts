@@ -10,6 +10,7 @@
  * deno run -A jsr:@torsion/torsion/cli chat --listen tcp:8023 --listen unix:/tmp/chat.sock
  * deno run -A jsr:@torsion/torsion/cli portforward --listen tcp:8080 --dest tcp:example.com:80
  * deno run -A jsr:@torsion/torsion/cli get https://example.com/
+ * deno run -A jsr:@torsion/torsion/cli get -o big.iso https://example.com/big.iso
  * deno run -A jsr:@torsion/torsion/cli run ./server.ts --listen tcp:8080 --workers auto
  * deno run -A jsr:@torsion/torsion/cli --help
  * ```

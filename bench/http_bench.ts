@@ -11,12 +11,27 @@
 //    RSS growth (peak during the download, less the RSS before it) is its
 //    own; the server stays in this process.
 //
+// 3. Big transfers: a 1 GiB download (Content-Length, from a raw TCP server
+//    writing one 1 MiB buffer over and over), streamed through
+//    deliverBody and through fetch's body reader, counting bytes; and a
+//    1 GiB upload of a file to a Deno.serve that counts what it reads,
+//    through FileBodyProducer (over the file: Content-Length; over
+//    file.readable: chunked) and through fetch (file.readable, chunked).
+//    Each client runs in a process of its own; peak RSS growth and the
+//    rate are its own.
+//
 //   deno run -A bench/http_bench.ts [requests]
-import { Agent, getPage, readBody } from "../protocols/http/mod.ts";
+import type { Failure } from "../defer/failure.ts";
+import { Deferred } from "../defer/deferred.ts";
+import { Agent, FileBodyProducer, getPage, readBody } from "../protocols/http/mod.ts";
 import { reactor } from "../reactor/deno_reactor.ts";
 
 if (Deno.args[0] === "--chunks-client") {
   await chunksClient(Deno.args[1], Deno.args[2], Number(Deno.args[3]));
+  Deno.exit(0);
+}
+if (Deno.args[0] === "--transfer-client") {
+  await transferClient(Deno.args[1], Deno.args[2], Deno.args[3], Number(Deno.args[4]));
   Deno.exit(0);
 }
 
@@ -187,4 +202,181 @@ for (const size of [1_000_000, 10_000_000]) {
   }
   console.log(`  readBody / fetch: ${(growth.readBody / growth.fetch).toFixed(2)}`);
   await server.close();
+}
+
+// --- Big transfers -------------------------------------------------------------------
+
+const GiB = 2 ** 30;
+
+/** Samples the process's RSS until stopped; returns the peak growth in MiB. */
+function rssSampler(): () => number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = Deno.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  }, 5);
+  return () => {
+    clearInterval(timer);
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+    return (peak - before) / 2 ** 20;
+  };
+}
+
+/** The child: one download or upload; prints its RSS growth and time as JSON. */
+async function transferClient(
+  client: string,
+  url: string,
+  file: string,
+  size: number,
+): Promise<void> {
+  const stop = rssSampler();
+  const start = performance.now();
+  let count = 0;
+  if (client === "download-torsion") {
+    const response = await new Agent(reactor).request("GET", url);
+    const done = new Deferred<void>();
+    response.deliverBody({
+      makeConnection() {},
+      dataReceived(data: Uint8Array) {
+        count += data.length;
+      },
+      connectionLost(reason: Failure) {
+        done.callback(undefined);
+        if (!reason.check(Error)) throw reason.value;
+      },
+    });
+    await done;
+  } else if (client === "download-fetch") {
+    const response = await fetch(url);
+    for await (const chunk of response.body!) count += chunk.length;
+  } else {
+    const input = await Deno.open(file);
+    let response: string;
+    if (client === "upload-fetch") {
+      const r = await fetch(url, { method: "PUT", body: input.readable });
+      response = await r.text();
+    } else {
+      const body = new FileBodyProducer(client === "upload-torsion" ? input : input.readable);
+      const r = await new Agent(reactor).request("PUT", url, {}, body);
+      response = new TextDecoder().decode(await readBody(r));
+    }
+    count = Number(response);
+  }
+  const ms = performance.now() - start;
+  const growth = stop();
+  if (count !== size) throw new Error(`${client}: ${count} bytes, not ${size}`);
+  console.log(JSON.stringify({ growth, ms }));
+}
+
+/** Serves `size` bytes with Content-Length to every connection, from one 1 MiB buffer. */
+function bigBodyServer(size: number): { port: number; close(): Promise<void> } {
+  const block = new Uint8Array(2 ** 20).fill(0x62);
+  const head = new TextEncoder().encode(
+    `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
+  );
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      served.push(
+        (async () => {
+          const buffer = new Uint8Array(16384);
+          let request = "";
+          while (!request.includes("\r\n\r\n")) {
+            const n = await conn.read(buffer);
+            if (n === null) return;
+            request += String.fromCharCode(...buffer.subarray(0, n));
+          }
+          for (let done = 0; done < head.length;) done += await conn.write(head.subarray(done));
+          for (let left = size; left > 0;) {
+            const piece = left >= block.length ? block : block.subarray(0, left);
+            left -= await conn.write(piece);
+          }
+        })().catch(() => {}).finally(() => {
+          try {
+            conn.close();
+          } catch {
+            // Closed by the client already.
+          }
+        }),
+      );
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    async close() {
+      listener.close();
+      await accepting.catch(() => {});
+      await Promise.all(served);
+    },
+  };
+}
+
+async function runTransfer(client: string, url: string, file: string, size: number) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL(import.meta.url).pathname,
+      "--transfer-client",
+      client,
+      url,
+      file,
+      String(size),
+    ],
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`The ${client} client failed`);
+  const result = JSON.parse(new TextDecoder().decode(output.stdout));
+  const rate = size / 2 ** 20 / (result.ms / 1000);
+  return { ...result, rate };
+}
+
+function report(label: string, result: { growth: number; ms: number; rate: number }): void {
+  console.log(
+    `  ${label.padEnd(32)} ${result.rate.toFixed(0).padStart(5)} MiB/s ` +
+      `${result.ms.toFixed(0).padStart(6)} ms  RSS +${mib(result.growth)}`,
+  );
+}
+
+{
+  const download = bigBodyServer(GiB);
+  console.log("A 1 GiB download, streamed (client process: rate, time, peak RSS growth):");
+  const url = `http://127.0.0.1:${download.port}/`;
+  report("torsion Agent + deliverBody", await runTransfer("download-torsion", url, "", GiB));
+  report("fetch + body reader", await runTransfer("download-fetch", url, "", GiB));
+  await download.close();
+
+  const dir = await Deno.makeTempDir({ prefix: "torsion-bench-" });
+  const file = `${dir}/upload.bin`;
+  const out = await Deno.open(file, { write: true, create: true });
+  const block = new Uint8Array(2 ** 20).fill(0x75);
+  for (let i = 0; i < GiB / block.length; i++) {
+    for (let done = 0; done < block.length;) done += await out.write(block.subarray(done));
+  }
+  out.close();
+  const upload = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    let count = 0;
+    for await (const chunk of request.body!) count += chunk.length;
+    return new Response(String(count));
+  });
+  const uploadURL = `http://127.0.0.1:${upload.addr.port}/upload`;
+  console.log("A 1 GiB upload of a file (client process: rate, time, peak RSS growth):");
+  try {
+    report(
+      "FileBodyProducer(file)",
+      await runTransfer("upload-torsion", uploadURL, file, GiB),
+    );
+    report(
+      "FileBodyProducer(file.readable)",
+      await runTransfer("upload-torsion-stream", uploadURL, file, GiB),
+    );
+    report("fetch (body: file.readable)", await runTransfer("upload-fetch", uploadURL, file, GiB));
+  } finally {
+    await upload.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
 }

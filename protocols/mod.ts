@@ -135,6 +135,17 @@ export {
   type ResponseOptions,
   SchemeNotSupported,
 } from "./http/mod.ts";
+// The HTTP client's request bodies: producers and their errors.
+export {
+  type BodyProducer,
+  ExcessWrite,
+  FileBodyProducer,
+  type FileBodyProducerOptions,
+  RequestGenerationFailed,
+  RequestTransmissionFailed,
+  UNKNOWN_LENGTH,
+  WrongBodyLength,
+} from "./http/mod.ts";
 // The HTTP client's wrapping agents: decoding, cookies, browser-like redirects, proxies.
 export {
   BrotliDecoder,

@@ -112,7 +112,11 @@ export function _parse(
     if (option.type === "string") {
       if (inline !== undefined) value = inline;
       else if (i + 1 < args.length) value = args[++i];
-      else throw new UsageError(`--${key} needs a value`, name);
+      else {
+        // Named as it was given: `-o needs a value` for `-o`.
+        const given = arg.startsWith("--") ? `--${key}` : `-${arg[1]}`;
+        throw new UsageError(`${given} needs a value`, name);
+      }
     } else {
       if (inline !== undefined) throw new UsageError(`--${key} takes no value`, name);
       value = true;

@@ -1,20 +1,19 @@
 // The runner's built-in plugins, each a ServiceMaker like any module's:
 // the RFC wire services, chat, portforward, get and the start demo.
 import { Deferred } from "../../defer/deferred.ts";
-import type { Failure } from "../../defer/failure.ts";
 import type { DenoReactor } from "../../reactor/deno_reactor.ts";
 import { clientFromString, serverFromString } from "../../reactor/endpoints.ts";
 import type { Address, FactoryLike } from "../../reactor/interfaces.ts";
 import { ChatFactory } from "../../protocols/chat.ts";
 import { Factory } from "../../protocols/factory.ts";
-import { getPage } from "../../protocols/http/get_page.ts";
 import { ProxyFactory } from "../../protocols/portforward.ts";
 import { Chargen, Daytime, Discard, Echo, QOTD } from "../../protocols/wire.ts";
 import { MultiService } from "../multi_service.ts";
 import { Service } from "../service.ts";
 import type { ListeningAnnouncement, ServiceMaker, ServiceOptions } from "../service_maker.ts";
 import { StreamServerEndpointService } from "../stream_server_endpoint_service.ts";
-import type { RunnerIO } from "./io.ts";
+import { download } from "./_download.ts";
+import { _terminalWidth, type RunnerIO } from "./io.ts";
 import { _seconds } from "./options.ts";
 import { _StartFailed } from "./serve.ts";
 import { UsageError } from "./usage_error.ts";
@@ -74,12 +73,14 @@ class ChatService extends MultiService {
   }
 }
 
-// Fetches one page, prints it and stops the reactor; a failure to fetch is
-// a failure to start (exit code 1), reported as `get: URL: why`.
+// Fetches one page, streams its body to standard output or to a file (a
+// progress bar on a terminal) and stops the reactor; a failure to fetch is a
+// failure to start (exit code 1), reported as `get: URL: why`.
 class GetPage extends Service {
   constructor(
     readonly url: string,
     readonly timeout: number,
+    readonly output: string | undefined,
     readonly reactor: DenoReactor,
     readonly io: RunnerIO,
   ) {
@@ -88,15 +89,23 @@ class GetPage extends Service {
   override startService(): Deferred<void> {
     super.startService();
     const done = new Deferred<void>();
-    getPage(this.url, { timeout: this.timeout, reactor: this.reactor }).addCallbacks(
-      (body: Uint8Array) => {
-        this.io.stdout(body);
+    const { io } = this;
+    download(this.url, {
+      reactor: this.reactor,
+      timeout: this.timeout,
+      output: this.output,
+      stdout: (bytes) => io.stdout(bytes),
+      progress: io.progress === undefined ? undefined : (text) => io.progress!(text),
+      width: _terminalWidth(),
+    }).then(
+      () => {
         done.callback(undefined);
         this.reactor.stop();
       },
-      (failure: Failure) => {
+      (error: unknown) => {
         // An HTTPError's message already says "HTTP 404 Not Found".
-        done.errback(new _StartFailed(`get: ${this.url}: ${failure.getErrorMessage()}`));
+        const why = error instanceof Error ? error.message : String(error);
+        done.errback(new _StartFailed(`get: ${this.url}: ${why}`));
       },
     );
     return done;
@@ -186,15 +195,24 @@ export function _plugins(io: RunnerIO): Record<string, ServiceMaker> {
       },
     },
     get: {
-      description: "Fetch a URL with getPage and print its body",
+      description:
+        "Fetch a URL and print its body (decoded: gzip, deflate, br), or save it with -o",
       positionals: "URL",
       acceptsListen: false,
       acceptsWorkers: false,
       options: {
+        output: {
+          type: "string",
+          short: "o",
+          valueName: "FILE",
+          description: "write the body to FILE, as it arrives (removed if the download fails)",
+        },
         timeout: {
           type: "string",
           valueName: "SECONDS",
-          description: "give up after this long (default 30)",
+          description:
+            "give up when the response, or the next piece of its body, takes this long " +
+            "(default 30; 0 for never)",
         },
       },
       makeService(options, reactor) {
@@ -223,7 +241,8 @@ export function _plugins(io: RunnerIO): Record<string, ServiceMaker> {
           "--timeout",
           "get",
         );
-        return new GetPage(url, timeout, reactor, io);
+        const output = options.output as string | undefined;
+        return new GetPage(url, timeout, output, reactor, io);
       },
     },
     start: {

@@ -10,10 +10,13 @@
 import { Deferred } from "../../defer/deferred.ts";
 import { Failure } from "../../defer/failure.ts";
 import { fail, succeed } from "../../defer/helpers.ts";
+import type { DelayedCall, ReactorTime } from "../../defer/time.ts";
 import type { Address, Connector } from "../../reactor/interfaces.ts";
 import { ClientFactory } from "../factory.ts";
 import { Protocol } from "../protocol.ts";
 import type { BodyStream } from "./_body_stream.ts";
+import { BodyWriter } from "./_body_writer.ts";
+import { type BodyProducer, isBodyProducer } from "./body_producer.ts";
 import { HTTPResponseParser, type ResponseHead } from "./_parser.ts";
 import {
   DataLoss,
@@ -24,15 +27,24 @@ import {
   ResponseNeverReceived,
 } from "./errors.ts";
 import { Headers } from "./headers.ts";
+import { RequestGenerationFailed, RequestTransmissionFailed } from "./request_errors.ts";
 import { bodyOf, type ClientRequest, Response } from "./response.ts";
 
 /** A request ready to go on the wire: built once, sent once or twice. */
 export interface OutgoingRequest {
   readonly method: string;
   readonly head: Uint8Array;
-  readonly body: Uint8Array | undefined;
+  readonly body: Uint8Array | BodyProducer | undefined;
   readonly persistent: boolean;
   readonly info: ClientRequest;
+  /**
+   * Set when the request has `Expect: 100-continue`: the body waits for the
+   * server's `100 Continue`, or `timeout` seconds on `clock`.
+   */
+  readonly expectContinue?: {
+    readonly timeout: number;
+    readonly clock: Pick<ReactorTime, "callLater">;
+  };
 }
 
 export type ClientState = "QUIESCENT" | "WAITING" | "RECEIVING" | "CLOSING" | "CONNECTION_LOST";
@@ -62,6 +74,12 @@ export class HTTP11ClientProtocol extends Protocol {
   #failure: Failure | null = null;
   #bodyComplete = false;
   #headPersistent = false;
+  /** Whether the request body has been written whole (or there was none). */
+  #bodySent = true;
+  /** The body being written by its producer. */
+  #writer: BodyWriter | null = null;
+  /** Waiting for `100 Continue`: the timer, and the body to send then. */
+  #continue: { timer: DelayedCall; body: Uint8Array | BodyProducer } | null = null;
   #lostWaiters: Deferred<void>[] = [];
 
   constructor(hooks: ConnectionHooks) {
@@ -84,6 +102,9 @@ export class HTTP11ClientProtocol extends Protocol {
     this.#failure = null;
     this.#bodyComplete = false;
     this.#parser = new HTTPResponseParser({
+      interim: (code) => {
+        if (code === 100) this.#sendWaitingBody();
+      },
       head: (head) => this.#headReceived(head),
       body: (data) => this.#body?.dataReceived(data),
       done: (rest, trailers) => this.#responseDone(rest, trailers),
@@ -91,9 +112,85 @@ export class HTTP11ClientProtocol extends Protocol {
     const d = new Deferred<Response>(() => this.#cancel(d));
     this.#deferred = d;
     const transport = this.transport!;
-    if (request.body === undefined || request.body.length === 0) transport.write(request.head);
-    else transport.writeSequence([request.head, request.body]);
+    const body = request.body;
+    const empty = body === undefined || (body instanceof Uint8Array && body.length === 0);
+    this.#bodySent = empty;
+    if (empty) {
+      transport.write(request.head);
+    } else if (request.expectContinue !== undefined) {
+      transport.write(request.head);
+      const { timeout, clock } = request.expectContinue;
+      // As curl: no 100 Continue in time, and the body goes anyway.
+      const timer = clock.callLater(timeout, () => this.#sendWaitingBody());
+      this.#continue = { timer, body };
+    } else if (body instanceof Uint8Array) {
+      transport.writeSequence([request.head, body]);
+      this.#bodySent = true;
+    } else {
+      transport.write(request.head);
+      this.#sendBody(body!);
+    }
     return d;
+  }
+
+  #sendWaitingBody(): void {
+    const waiting = this.#continue;
+    if (waiting === null) return;
+    this.#continue = null;
+    if (waiting.timer.active()) waiting.timer.cancel();
+    this.#sendBody(waiting.body);
+  }
+
+  #sendBody(body: Uint8Array | BodyProducer): void {
+    if (body instanceof Uint8Array) {
+      this.transport!.write(body);
+      this.#bodySent = true;
+      return;
+    }
+    const writer = new BodyWriter(this.transport!, body, (failure) => {
+      if (this.#writer !== writer) return;
+      this.#writer = null;
+      if (failure === null) this.#bodySent = true;
+      else this.#bodyFailed(failure);
+    });
+    this.#writer = writer;
+    writer.start();
+  }
+
+  /** The body producer failed: the request on the wire is broken. */
+  #bodyFailed(failure: Failure): void {
+    const deferred = this.#deferred;
+    if (deferred !== null) {
+      // No response yet: the request fails with the producer's failure.
+      this.#deferred = null;
+      this.#parser?.stop();
+      this.#parser = null;
+      this.transport!.abortConnection();
+      deferred.errback(new RequestGenerationFailed([failure]));
+    } else if (this.#parser !== null) {
+      // A response is arriving: its body fails with the producer's failure.
+      this.#parser.stop();
+      this.#parser = null;
+      this.#failure = new Failure(new RequestGenerationFailed([failure]));
+      this.transport!.abortConnection();
+    }
+  }
+
+  /**
+   * Stops sending the body: a final response came first. The connection
+   * then cannot carry another request, as the server expects the rest of
+   * the body on it.
+   */
+  #abandonBody(): void {
+    const waiting = this.#continue;
+    this.#continue = null;
+    if (waiting !== null) {
+      if (waiting.timer.active()) waiting.timer.cancel();
+      if (isBodyProducer(waiting.body)) stopQuietly(waiting.body);
+    }
+    const writer = this.#writer;
+    this.#writer = null;
+    writer?.stop();
   }
 
   /** Closes an idle connection; fires once it is lost. */
@@ -135,6 +232,8 @@ export class HTTP11ClientProtocol extends Protocol {
     const body = this.#body;
     const response = this.#response;
     const failure = this.#failure;
+    const transmitting = this.#writer !== null;
+    this.#abandonBody();
     this.#state = "CONNECTION_LOST";
     this.#parser = null;
     this.#deferred = null;
@@ -157,9 +256,12 @@ export class HTTP11ClientProtocol extends Protocol {
         }
       }
     } else if (deferred !== null) {
+      const end = parser?.connectionLost() ?? "noResponse";
       if (failure !== null) {
         deferred.errback(new ResponseFailed([failure]));
-      } else if ((parser?.connectionLost() ?? "noResponse") === "noResponse") {
+      } else if (end === "noResponse" && transmitting) {
+        deferred.errback(new RequestTransmissionFailed([reason]));
+      } else if (end === "noResponse") {
         deferred.errback(new ResponseNeverReceived([reason]));
       } else {
         deferred.errback(
@@ -179,6 +281,7 @@ export class HTTP11ClientProtocol extends Protocol {
   #cancel(d: Deferred<Response>): void {
     if (this.#deferred !== d) return;
     this.#deferred = null;
+    this.#abandonBody();
     this.#parser?.stop();
     this.#parser = null;
     this.transport!.abortConnection();
@@ -198,6 +301,12 @@ export class HTTP11ClientProtocol extends Protocol {
     });
     const body = bodyOf(response);
     const transport = this.transport!;
+    // A final response before the body is out: one waiting for 100 Continue
+    // is not sent; one being sent stops on an error status, as curl does,
+    // and goes on otherwise (a server may answer while it reads).
+    if (this.#continue !== null || (this.#writer !== null && head.code >= 300)) {
+      this.#abandonBody();
+    }
     // Flow control reaches the connection only while this body is arriving.
     const current = (): boolean =>
       this.#body === body && this.#state === "RECEIVING" && this.#parser !== null;
@@ -234,9 +343,12 @@ export class HTTP11ClientProtocol extends Protocol {
   #responseDone(rest: Uint8Array, trailers: ReadonlyArray<readonly [string, string]>): void {
     const response = this.#response!;
     for (const [name, value] of trailers) response.trailers.addRawHeader(name, value);
-    const reusable = this.#request!.persistent && this.#headPersistent && rest.length === 0;
+    const reusable = this.#request!.persistent && this.#headPersistent && rest.length === 0 &&
+      this.#bodySent;
     this.#parser = null;
     if (!reusable) {
+      // The response is whole: the rest of an unfinished body is not wanted.
+      this.#abandonBody();
       // The body ends with the connection, so nothing stays open after it.
       this.#state = "CLOSING";
       this.#bodyComplete = true;
@@ -252,6 +364,14 @@ export class HTTP11ClientProtocol extends Protocol {
     // Back to the pool first, so a request made when the body ends reuses it.
     this.#hooks.quiescent(this);
     body.finish(new Failure(new ResponseDone()));
+  }
+}
+
+function stopQuietly(producer: BodyProducer): void {
+  try {
+    producer.stopProducing();
+  } catch (error) {
+    console.error("Unhandled error in a request body producer's stopProducing():", error);
   }
 }
 

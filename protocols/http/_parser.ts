@@ -74,6 +74,13 @@ export interface ResponseHead {
 /** What the parser reports to. */
 export interface ResponseParserHandler {
   /**
+   * An interim (1xx) response has been read and skipped, such as the
+   * `100 Continue` a request with `Expect: 100-continue` waits for.
+   *
+   * @param code Its status code.
+   */
+  interim?(code: number): void;
+  /**
    * The status line and headers of the final (non-1xx) response have arrived.
    *
    * @param head The head.
@@ -572,6 +579,7 @@ export class HTTPResponseParser {
       this.#state = State.Status;
       this.#sectionBytes = 0;
       this.#fields = [];
+      this.#handler.interim?.(code);
       return pos;
     }
     const fields = this.#fields;

@@ -19,6 +19,8 @@ import {
   type OutgoingRequest,
 } from "./_client_protocol.ts";
 import { TOKEN } from "./_syntax.ts";
+import { USER_AGENT } from "./_version.ts";
+import { type BodyProducer, isBodyProducer, UNKNOWN_LENGTH } from "./body_producer.ts";
 import { type Connect, getPooledConnection, HTTPConnectionPool } from "./connection_pool.ts";
 import { SchemeNotSupported } from "./errors.ts";
 import { Headers, type HeadersLike } from "./headers.ts";
@@ -95,14 +97,14 @@ export interface AgentLike {
    * @param method The method.
    * @param url The URL.
    * @param headers Headers to send.
-   * @param body The body.
+   * @param body The body: a string, bytes or a body producer.
    * @returns A Deferred of the response.
    */
   request(
     method: string,
     url: string | URL,
     headers?: HeadersLike,
-    body?: string | Uint8Array,
+    body?: string | Uint8Array | BodyProducer,
   ): Deferred<Response>;
 }
 
@@ -121,16 +123,43 @@ export interface AgentOptions {
    * as `{ caCerts: [pem] }` to trust a private certificate authority.
    */
   tlsOptions?: object;
+  /**
+   * Seconds a request with `Expect: 100-continue` waits for the server's
+   * `100 Continue` before it sends its body anyway (default 1, as curl).
+   */
+  expectContinueTimeout?: number;
 }
 
 /**
  * Issues HTTP/1.1 requests: Twisted's `Agent`. `request` connects (or takes
  * an idle connection from the pool), writes the request line, `Host`,
  * `Connection` (`keep-alive` with a persistent pool, else `close`), the
- * given headers, `Content-Length` and the body, and fires with the
- * {@linkcode Response} once its head has arrived; read its body with
- * {@linkcode readBody}. Redirects are returned, not followed: wrap the agent
- * in a {@linkcode RedirectAgent} to follow them.
+ * given headers, `User-Agent: torsion/<version>` unless one is given,
+ * `Content-Length` (or `Transfer-Encoding: chunked`) and the body, and
+ * fires with the {@linkcode Response} once its head has arrived; read its
+ * body with {@linkcode readBody}. Redirects are returned, not followed: wrap
+ * the agent in a {@linkcode RedirectAgent} to follow them.
+ *
+ * The body is a string, bytes, or a {@linkcode BodyProducer} such as
+ * {@linkcode FileBodyProducer}, which writes it a piece at a time as the
+ * socket takes it: with `Content-Length` when its `length` is known, else
+ * chunked. A producer that writes more or fewer bytes than its `length`
+ * fails the request with {@linkcode RequestGenerationFailed} holding a
+ * {@linkcode WrongBodyLength}; a connection lost while it writes, with
+ * {@linkcode RequestTransmissionFailed}. A final response that arrives
+ * before the body is out stops the producer when its status is 300 or
+ * more (the server will not read the rest, as curl assumes); a 1xx or 2xx
+ * lets it go on. Either way the connection is closed after such a response.
+ *
+ * With an `Expect: 100-continue` header, the head goes first and the body
+ * waits for the server's `100 Continue`, or `expectContinueTimeout` seconds
+ * (on the reactor's clock), then goes anyway; a final response instead
+ * means the body is not sent and the connection is closed after it.
+ *
+ * Credentials in the URL (`http://user:pass@host/`, percent-decoded, as
+ * UTF-8) are sent as `Authorization: Basic`, unless an `Authorization`
+ * header is given; they never appear in the request line, in `Host` or in
+ * the response's `request.absoluteURI`.
  *
  * The request fails with the connection's error (`ConnectionRefusedError`,
  * `DNSLookupError`, `TimeoutError` after `connectTimeout`), with
@@ -139,14 +168,17 @@ export interface AgentOptions {
  * connection's reason) for a malformed or cut head, and with
  * {@linkcode SchemeNotSupported} for a scheme other than `http` or `https`,
  * or for `https` on a reactor without `connectSSL`. Cancelling it closes the
- * connection at once and fails it with `CancelledError`.
+ * connection at once and fails it with `CancelledError`, stopping a body producer.
  *
  * Divergences from Twisted: the method and URL are strings, the headers may
- * be a plain object, and the body is a string or bytes (not a body
- * producer), always sent with `Content-Length`; a given `Content-Length` or
- * `Transfer-Encoding` header is replaced; cancelling fails with
- * `CancelledError` itself, where Twisted wraps it in
- * `ResponseNeverReceived`.
+ * be a plain object, and the body may be a string or bytes as well as a
+ * body producer; a given `Content-Length` or `Transfer-Encoding` header is
+ * replaced; cancelling fails with `CancelledError` itself, where Twisted
+ * wraps it in `ResponseNeverReceived`; the response fires as soon as its
+ * head arrives, also while the body is being sent (Twisted waits for the
+ * whole response then); `Expect: 100-continue`, the default `User-Agent`
+ * and credentials from the URL are torsion's own (Twisted sends no
+ * `User-Agent` and ignores them).
  *
  * @example A POST, then its response body
  * ```ts ignore
@@ -169,13 +201,15 @@ export class Agent implements AgentLike {
   readonly #pool: HTTPConnectionPool;
   readonly #connectTimeout: number | undefined;
   readonly #tlsOptions: object;
+  readonly #expectContinueTimeout: number;
 
   /**
    * Makes an agent.
    *
    * @param reactor What connects (default: the reactor).
-   * @param options The pool, the connect timeout and TLS settings.
-   * @throws {RangeError} For a negative or non-numeric `connectTimeout`.
+   * @param options The pool, the connect timeout, TLS settings and the `100 Continue` wait.
+   * @throws {RangeError} For a negative or non-numeric `connectTimeout` or
+   * `expectContinueTimeout`.
    */
   constructor(reactor: HTTPClientReactor = defaultReactor, options: AgentOptions = {}) {
     this.#reactor = reactor;
@@ -187,6 +221,13 @@ export class Agent implements AgentLike {
     }
     this.#connectTimeout = timeout;
     this.#tlsOptions = options.tlsOptions ?? {};
+    const wait = options.expectContinueTimeout ?? 1;
+    if (typeof wait !== "number" || !(wait >= 0) || wait === Infinity) {
+      throw new RangeError(
+        `expectContinueTimeout must be a number of seconds, 0 or more, not ${wait}`,
+      );
+    }
+    this.#expectContinueTimeout = wait;
   }
 
   /** The reactor the agent connects with. */
@@ -204,16 +245,18 @@ export class Agent implements AgentLike {
    *
    * @param method The method, such as `"GET"` (sent as given).
    * @param url An absolute `http:` or `https:` URL; its fragment is not sent.
-   * @param headers Headers to send; `Host` is added unless given.
-   * @param body The body: a string (sent as UTF-8) or bytes.
+   * @param headers Headers to send; `Host` and `User-Agent` are added unless given.
+   * @param body The body: a string (sent as UTF-8), bytes, or a body producer.
    * @returns A Deferred of the response, fired once its head has arrived.
-   * @throws {TypeError} For an invalid method, URL or header.
+   * @throws {TypeError} For an invalid method, URL, header or body.
+   * @throws {RangeError} For a body producer whose `length` is not an
+   * integer, 0 or more, or `UNKNOWN_LENGTH`.
    */
   request(
     method: string,
     url: string | URL,
     headers?: HeadersLike,
-    body?: string | Uint8Array,
+    body?: string | Uint8Array | BodyProducer,
   ): Deferred<Response> {
     if (typeof method !== "string" || !TOKEN.test(method)) {
       throw new TypeError(`Invalid HTTP method ${JSON.stringify(method)}`);
@@ -236,10 +279,11 @@ export class Agent implements AgentLike {
         ),
       );
     }
+    const credentials = takeCredentials(parsed);
     if (parsed.hostname === "") throw new TypeError(`URL ${parsed.href} has no host`);
     const host = parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname;
     const port = parsed.port === "" ? (scheme === "https" ? 443 : 80) : Number(parsed.port);
-    const request = this.#buildRequest(method, parsed, headers, body);
+    const request = this.#buildRequest(method, parsed, headers, body, credentials);
     const proxy = proxied.get(this);
     const key = `${proxy === undefined ? "" : `${proxy} `}${scheme}://${parsed.host}`;
     const connect: Connect = (hooks) => this.#connect(scheme, host, port, hooks);
@@ -252,12 +296,17 @@ export class Agent implements AgentLike {
     method: string,
     url: URL,
     given: HeadersLike | undefined,
-    body: string | Uint8Array | undefined,
+    body: string | Uint8Array | BodyProducer | undefined,
+    credentials: string | undefined,
   ): OutgoingRequest {
     const headers = new Headers(given);
     headers.removeHeader("content-length");
     headers.removeHeader("transfer-encoding");
     if (!headers.hasHeader("host")) headers.addRawHeader("Host", url.host);
+    if (!headers.hasHeader("user-agent")) headers.addRawHeader("User-Agent", USER_AGENT);
+    if (credentials !== undefined && !headers.hasHeader("authorization")) {
+      headers.addRawHeader("Authorization", `Basic ${credentials}`);
+    }
     const connection = headers.getRawHeaders("connection");
     let persistent = this.#pool.persistent;
     if (connection === undefined) {
@@ -266,12 +315,28 @@ export class Agent implements AgentLike {
       persistent = false;
     }
     const bytes = typeof body === "string" ? encoder.encode(body) : body;
-    if (bytes !== undefined && !(bytes instanceof Uint8Array)) {
-      throw new TypeError("The request body must be a string or a Uint8Array");
+    if (bytes !== undefined && !(bytes instanceof Uint8Array) && !isBodyProducer(bytes)) {
+      throw new TypeError("The request body must be a string, a Uint8Array or a body producer");
     }
-    if (bytes !== undefined || EXPECTS_BODY.has(method)) {
+    if (isBodyProducer(bytes)) {
+      const length = bytes.length;
+      if (length === UNKNOWN_LENGTH) {
+        headers.addRawHeader("Transfer-Encoding", "chunked");
+      } else if (Number.isSafeInteger(length) && length >= 0) {
+        headers.addRawHeader("Content-Length", String(length));
+      } else {
+        throw new RangeError(
+          `A body producer's length must be an integer, 0 or more, or UNKNOWN_LENGTH, not ${
+            String(length)
+          }`,
+        );
+      }
+    } else if (bytes !== undefined || EXPECTS_BODY.has(method)) {
       headers.addRawHeader("Content-Length", String(bytes?.length ?? 0));
     }
+    const expect = headers.getRawHeaders("expect");
+    const expectContinue = expect !== undefined &&
+      expect.some((value) => value.trim().toLowerCase() === "100-continue");
     // The URL parser has percent-encoded spaces and control characters.
     const absolute = url.protocol === "http:" && proxied.has(this);
     const target = absolute
@@ -293,6 +358,9 @@ export class Agent implements AgentLike {
       body: bytes,
       persistent,
       info: { method, absoluteURI: url.href, url: url.href, headers },
+      expectContinue: expectContinue
+        ? { timeout: this.#expectContinueTimeout, clock: this.#reactor }
+        : undefined,
     };
   }
 
@@ -324,5 +392,29 @@ export class Agent implements AgentLike {
       if (!d.called) d.errback(error);
     }
     return d;
+  }
+}
+
+/**
+ * Takes the user name and password out of `url` (so they are never sent in
+ * the clear or shown) and returns them for Basic auth, percent-decoded, as
+ * base64 of their UTF-8; `undefined` when the URL has none.
+ */
+function takeCredentials(url: URL): string | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  const pair = `${percentDecode(url.username)}:${percentDecode(url.password)}`;
+  url.username = "";
+  url.password = "";
+  let binary = "";
+  for (const byte of encoder.encode(pair)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function percentDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // A stray `%`: taken as it is, as curl does.
+    return text;
   }
 }

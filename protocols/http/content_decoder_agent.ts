@@ -6,6 +6,7 @@
  */
 import type { Deferred } from "../../defer/deferred.ts";
 import type { AgentLike } from "./agent.ts";
+import type { BodyProducer } from "./body_producer.ts";
 import {
   BrotliDecoder,
   type ContentDecoder,
@@ -93,7 +94,7 @@ export class ContentDecoderAgent implements AgentLike {
    * @param method The method.
    * @param url The URL.
    * @param headers Headers to send; `Accept-Encoding` is added unless given.
-   * @param body The body.
+   * @param body The body: a string, bytes or a body producer.
    * @returns A Deferred of the response, decoded when the agent knows how.
    * @throws {TypeError} As the wrapped agent's `request`.
    */
@@ -101,7 +102,7 @@ export class ContentDecoderAgent implements AgentLike {
     method: string,
     url: string | URL,
     headers?: HeadersLike,
-    body?: string | Uint8Array,
+    body?: string | Uint8Array | BodyProducer,
   ): Deferred<Response> {
     const sent = new Headers(headers);
     if (!sent.hasHeader("accept-encoding")) sent.addRawHeader("Accept-Encoding", this.#supported);

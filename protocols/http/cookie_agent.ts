@@ -6,6 +6,7 @@
  */
 import type { Deferred } from "../../defer/deferred.ts";
 import type { AgentLike } from "./agent.ts";
+import type { BodyProducer } from "./body_producer.ts";
 import type { CookieJar } from "./cookie_jar.ts";
 import { Headers, type HeadersLike } from "./headers.ts";
 import type { Response } from "./response.ts";
@@ -59,7 +60,7 @@ export class CookieAgent implements AgentLike {
    * @param method The method.
    * @param url The URL.
    * @param headers Headers to send; `Cookie` is added unless given.
-   * @param body The body.
+   * @param body The body: a string, bytes or a body producer.
    * @returns A Deferred of the response.
    * @throws {TypeError} For an invalid URL, or as the wrapped agent's `request`.
    */
@@ -67,7 +68,7 @@ export class CookieAgent implements AgentLike {
     method: string,
     url: string | URL,
     headers?: HeadersLike,
-    body?: string | Uint8Array,
+    body?: string | Uint8Array | BodyProducer,
   ): Deferred<Response> {
     const href = String(url);
     const sent = new Headers(headers);

@@ -8,6 +8,8 @@ import type { Deferred } from "../../defer/deferred.ts";
 import type { Failure } from "../../defer/failure.ts";
 import { reactor as defaultReactor } from "../../reactor/deno_reactor.ts";
 import { Agent, type AgentLike, type HTTPClientReactor } from "./agent.ts";
+import type { BodyProducer } from "./body_producer.ts";
+import { ContentDecoderAgent } from "./content_decoder_agent.ts";
 import { ResponseFailed } from "./errors.ts";
 import type { HeadersLike } from "./headers.ts";
 import { HTTPError, PageRedirect } from "./http_error.ts";
@@ -21,14 +23,22 @@ export interface GetPageOptions {
   method?: string;
   /** Headers to send. */
   headers?: HeadersLike;
-  /** The body: a string (sent as UTF-8) or bytes. */
-  body?: string | Uint8Array;
+  /** The body: a string (sent as UTF-8), bytes, or a body producer such as {@linkcode FileBodyProducer}. */
+  body?: string | Uint8Array | BodyProducer;
   /**
    * Seconds the whole download may take, redirects and body included; then
    * the connection is closed and the page fails with `TimeoutError`. None
    * by default; 0 means none too, as in Twisted.
    */
   timeout?: number;
+  /**
+   * Whether to ask for a compressed body and decode it (default `true`):
+   * the request goes through a {@linkcode ContentDecoderAgent} with all its
+   * decoders (gzip, deflate, br), so the page is the decoded body and
+   * `maxSize` bounds its decoded size. `false` sends no `Accept-Encoding`
+   * of its own and gives the body as the server sent it.
+   */
+  decode?: boolean;
   /** Whether to follow redirects (default `true`), at most `redirectLimit` of them. */
   followRedirect?: boolean;
   /** How many redirects to follow (default 20). */
@@ -70,16 +80,21 @@ export interface GetPageOptions {
  * memory however it was chunked. Cancelling the Deferred closes the
  * connection.
  *
+ * The body is asked for compressed and decoded (gzip, deflate and br,
+ * through {@linkcode ContentDecoderAgent}, around the given `agent` too)
+ * unless `decode` is `false`.
+ *
  * Without an `agent`, the connection closes after the response, and the
  * Deferred fires once it has: a script can simply exit, and a test leaks
  * nothing.
  *
  * Divergences from Twisted's `getPage`: no factory or cookie options; the
- * options are those above (`maxSize` is torsion's own); `HTTPError` replaces `twisted.web.error.Error`;
+ * options are those above (`maxSize` and `decode` are torsion's own, and
+ * Twisted's `getPage` decodes nothing); `HTTPError` replaces `twisted.web.error.Error`;
  * the redirect errors of `RedirectAgent` come out unwrapped.
  *
  * @param url The URL of the page.
- * @param options The method, headers, body, timeout, redirect policy, size limit and agent.
+ * @param options The method, headers, body, timeout, redirect policy, size limit, decoding and agent.
  * @returns A Deferred of the page's bytes.
  * @throws {TypeError} For an invalid method, URL or header.
  * @throws {RangeError} For a negative or non-numeric timeout or maxSize.
@@ -101,7 +116,8 @@ export function getPage(url: string | URL, options: GetPageOptions = {}): Deferr
   const method = options.method ?? "GET";
   const given = options.agent;
   const reactor = options.reactor ?? (given instanceof Agent ? given.reactor : defaultReactor);
-  const agent = given ?? new Agent(reactor);
+  const plain = given ?? new Agent(reactor);
+  const agent = options.decode === false ? plain : new ContentDecoderAgent(plain);
   const followRedirect = options.followRedirect ?? true;
   const requester = followRedirect ? new RedirectAgent(agent, options.redirectLimit ?? 20) : agent;
   const d = requester.request(method, url, options.headers, options.body)

@@ -53,6 +53,14 @@ export { HTTPConnectionPool } from "./connection_pool.ts";
 export { Agent, type AgentLike, type AgentOptions, type HTTPClientReactor } from "./agent.ts";
 export { RedirectAgent } from "./redirect_agent.ts";
 export { getPage, type GetPageOptions } from "./get_page.ts";
+export { type BodyProducer, UNKNOWN_LENGTH } from "./body_producer.ts";
+export { FileBodyProducer, type FileBodyProducerOptions } from "./file_body_producer.ts";
+export {
+  ExcessWrite,
+  RequestGenerationFailed,
+  RequestTransmissionFailed,
+  WrongBodyLength,
+} from "./request_errors.ts";
 export {
   BrotliDecoder,
   type ContentDecoder,

@@ -22,6 +22,7 @@ import type {
 import { Protocol } from "../protocol.ts";
 import { HTTPResponseParser } from "./_parser.ts";
 import { Agent, type AgentLike, type HTTPClientReactor, speakToProxy } from "./agent.ts";
+import type { BodyProducer } from "./body_producer.ts";
 import type { HTTPConnectionPool } from "./connection_pool.ts";
 import { Headers, type HeadersLike } from "./headers.ts";
 import type { Response } from "./response.ts";
@@ -400,7 +401,7 @@ export class ProxyAgent implements AgentLike {
    * @param method The method.
    * @param url An absolute `http:` or `https:` URL.
    * @param headers Headers to send.
-   * @param body The body.
+   * @param body The body: a string, bytes or a body producer.
    * @returns A Deferred of the response; it fails with
    *   {@linkcode TunnelError} when the proxy refuses a tunnel.
    * @throws {TypeError} For an invalid method, URL or header.
@@ -409,7 +410,7 @@ export class ProxyAgent implements AgentLike {
     method: string,
     url: string | URL,
     headers?: HeadersLike,
-    body?: string | Uint8Array,
+    body?: string | Uint8Array | BodyProducer,
   ): Deferred<Response> {
     let sent = headers;
     if (this.#hasProxyHeaders && String(url).toLowerCase().startsWith("http:")) {

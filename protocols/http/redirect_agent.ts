@@ -8,6 +8,7 @@
 import type { Deferred } from "../../defer/deferred.ts";
 import { Failure } from "../../defer/failure.ts";
 import type { AgentLike } from "./agent.ts";
+import { type BodyProducer, isBodyProducer } from "./body_producer.ts";
 import { ResponseFailed } from "./errors.ts";
 import { Headers, type HeadersLike } from "./headers.ts";
 import { InfiniteRedirection, PageRedirect, RedirectWithNoLocation } from "./http_error.ts";
@@ -30,7 +31,8 @@ let makeBrowserLike: (agent: RedirectAgent) => void;
 
 /**
  * Follows redirects for another agent: Twisted's `RedirectAgent`. A 301,
- * 302, 307 or 308 is followed for GET and HEAD (other methods fail with
+ * 302, 307 or 308 is followed for GET and HEAD (other methods, and a body
+ * producer, which cannot be sent twice, fail with
  * {@linkcode PageRedirect}); a 303 is followed for any method, as a GET
  * without a body. The `Location` is resolved against the request's URL.
  * After `redirectLimit` redirects the request fails with
@@ -38,7 +40,9 @@ let makeBrowserLike: (agent: RedirectAgent) => void;
  * {@linkcode RedirectWithNoLocation}; each wrapped in
  * {@linkcode ResponseFailed}, as in Twisted. When a redirect leaves the
  * origin, `Authorization`, `Cookie`, `Cookie2`, `Proxy-Authorization`,
- * `WWW-Authenticate` and the `sensitiveHeaderNames` are not sent on.
+ * `WWW-Authenticate` and the `sensitiveHeaderNames` are not sent on, nor
+ * are credentials in the URL (`http://user:pass@host/`), which are kept
+ * for redirects within the origin.
  *
  * The final response's `previousResponse` links back through the redirects.
  * Their bodies are read and dropped before the next request goes out (so a
@@ -96,7 +100,7 @@ export class RedirectAgent implements AgentLike {
     method: string,
     url: string | URL,
     headers?: HeadersLike,
-    body?: string | Uint8Array,
+    body?: string | Uint8Array | BodyProducer,
   ): Deferred<Response> {
     const href = String(url);
     return this.#agent.request(method, href, headers, body).addCallback((response) =>
@@ -109,7 +113,7 @@ export class RedirectAgent implements AgentLike {
     method: string,
     url: string,
     headers: HeadersLike | undefined,
-    body: string | Uint8Array | undefined,
+    body: string | Uint8Array | BodyProducer | undefined,
     count: number,
   ): Response | Deferred<Response> {
     const code = response.code;
@@ -137,6 +141,14 @@ export class RedirectAgent implements AgentLike {
       const location = response.headers.getRawHeaders("location")?.[0] ?? url;
       return this.#failAfterBody(response, new PageRedirect(code, response.phrase, location));
     }
+    if (isBodyProducer(nextBody)) {
+      // A body producer has been used up by the first request: it cannot be
+      // sent again to the next URL, so the redirect is refused.
+      const location = response.headers.getRawHeaders("location")?.[0] ?? url;
+      const refused = new PageRedirect(code, response.phrase, location);
+      refused.message += " not followed: a body producer cannot be sent twice";
+      return this.#failAfterBody(response, refused);
+    }
     if (count >= this.#redirectLimit) {
       return this.#failAfterBody(response, new InfiniteRedirection(code, url, response));
     }
@@ -151,7 +163,17 @@ export class RedirectAgent implements AgentLike {
       return this.#failAfterBody(response, error);
     }
     let nextHeaders = headers;
-    const crossOrigin = next.origin !== new URL(url).origin;
+    // Credentials in the URL belong to its origin: kept on it, as curl does
+    // (even when the Location is absolute), and never sent to another.
+    const current = new URL(url);
+    const crossOrigin = next.origin !== current.origin;
+    if (crossOrigin) {
+      next.username = "";
+      next.password = "";
+    } else if (next.username === "" && next.password === "") {
+      next.username = current.username;
+      next.password = current.password;
+    }
     if (headers !== undefined && (crossOrigin || dropBodyHeaders)) {
       const kept = new Headers(headers);
       if (crossOrigin) { for (const name of this.#sensitive) kept.removeHeader(name); }
@@ -187,7 +209,9 @@ export class RedirectAgent implements AgentLike {
  * clients that talk to sites made for browsers: a POST answered by 301 or
  * 302 is sent on as a GET without its body, as is any method but GET and
  * HEAD answered by 303; every other method and redirect is followed with
- * the same method and body, 307 and 308 included. When the body is dropped,
+ * the same method and body, 307 and 308 included — except a body producer,
+ * which was used up by the first request and cannot be sent again: that
+ * redirect fails with {@linkcode PageRedirect}. When the body is dropped,
  * so are `Content-Type`, `Content-Encoding`, `Content-Language` and
  * `Content-Location`. All else (the limit, `Location`, credentials kept
  * from other origins, `previousResponse`) is as {@linkcode RedirectAgent}.

@@ -14,6 +14,7 @@ import {
 import type { HTTPClientReactor, Response as HTTPResponse } from "../../../protocols/mod.ts";
 import { ConnectionRefusedError, reactor } from "../../../reactor/mod.ts";
 import { MemoryReactorClock } from "../../../testing/mod.ts";
+import config from "../../../deno.json" with { type: "json" };
 import {
   bounded,
   connectLast,
@@ -208,7 +209,8 @@ Deno.test("Agent writes the request line, Host, Connection, headers, Content-Len
   const { transport, protocol } = connectLast(memory);
   assert.equal(
     transport.valueString(),
-    "POST /a%20b?c=d HTTP/1.1\r\nHost: example.com:8080\r\nX-A: 1\r\nConnection: keep-alive\r\n" +
+    "POST /a%20b?c=d HTTP/1.1\r\nHost: example.com:8080\r\nX-A: 1\r\n" +
+      `User-Agent: torsion/${config.version}\r\nConnection: keep-alive\r\n` +
       "Content-Length: 4\r\n\r\nbody",
   );
   let response: HTTPResponse | undefined;
@@ -232,7 +234,7 @@ Deno.test("Agent pauses the connection until the body is asked for", () => {
   const { transport, protocol } = connectLast(memory);
   assert.match(
     transport.valueString(),
-    /^GET \/ HTTP\/1\.1\r\nHost: example\.com\r\nConnection: close\r\n\r\n$/,
+    /^GET \/ HTTP\/1\.1\r\nHost: example\.com\r\nUser-Agent: torsion\/[^\r]+\r\nConnection: close\r\n\r\n$/,
   );
   protocol.dataReceived(encoder.encode("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab"));
   assert.equal(transport.producerState, "paused");

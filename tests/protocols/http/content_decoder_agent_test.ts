@@ -294,8 +294,11 @@ Deno.test(
       assert.ok(
         (await rejection(readBody(response, { maxSize: 50_000 }))) instanceof ResponseFailed,
       );
+      // getPage decodes by default, and counts the decoded bytes too.
+      const e = await rejection(getPage(base, { maxSize: 50_000 }));
+      assert.ok(e instanceof BodyTooLargeError, String(e));
       // Without the decoder the compressed body is small enough.
-      const raw = await getPage(base, { maxSize: 50_000 });
+      const raw = await getPage(base, { maxSize: 50_000, decode: false });
       assert.ok(raw.length < 1000);
     })
   ),

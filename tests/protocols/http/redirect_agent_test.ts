@@ -1,10 +1,11 @@
 // RedirectAgent (through getPage and directly): which redirects are followed,
 // the limit, a missing Location, credentials across origins; and
-// BrowserLikeRedirectAgent's method changes.
+// BrowserLikeRedirectAgent's method changes; a body producer is never sent twice.
 import assert from "node:assert/strict";
 import {
   Agent,
   BrowserLikeRedirectAgent,
+  FileBodyProducer,
   getPage,
   HTTPError,
   InfiniteRedirection,
@@ -214,4 +215,52 @@ Deno.test(
         assert.equal(text(await readBody(away)), "POST null null kept");
       }))
   ),
+);
+
+Deno.test(
+  "Redirect agents refuse to send a body producer again, and follow when the body is dropped",
+  bounded(() => {
+    let seen: string[] = [];
+    return withServer(async (request) => {
+      const url = new URL(request.url);
+      seen.push(`${request.method} ${url.pathname} ${await request.text()}`);
+      const code = Number(url.pathname.slice(1));
+      return code >= 300 && code < 400
+        ? new Response(null, { status: code, headers: { location: "/end" } })
+        : new Response(`${request.method} end`);
+    }, async (base) => {
+      const producer = () => new FileBodyProducer(new TextEncoder().encode("body"));
+      const browser = new BrowserLikeRedirectAgent(new Agent());
+      // The method and body go on: a used producer cannot, so the redirect fails.
+      for (const [method, code] of [["POST", 307], ["PUT", 308], ["PUT", 302]] as const) {
+        seen = [];
+        const e = await rejection(browser.request(method, `${base}/${code}`, {}, producer()));
+        assert.ok(e instanceof ResponseFailed, String(e));
+        const reason = e.reasons[0].value;
+        assert.ok(reason instanceof PageRedirect, `${method} ${code}`);
+        assert.equal(reason.location, "/end");
+        assert.match(reason.message, /a body producer cannot be sent twice/);
+        assert.deepEqual(seen, [`${method} /${code} body`]);
+      }
+      // A POST answered by 302 or 303 goes on as a GET without the body: followed.
+      for (const code of [302, 303]) {
+        seen = [];
+        const response = await browser.request("POST", `${base}/${code}`, {}, producer());
+        assert.equal(text(await readBody(response)), "GET end");
+        assert.deepEqual(seen, [`POST /${code} body`, "GET /end "]);
+      }
+      // RedirectAgent: a 303 drops the body; a 307 would send it again, refused even for GET.
+      const strict = new RedirectAgent(new Agent());
+      seen = [];
+      const after303 = await strict.request("PUT", `${base}/303`, {}, producer());
+      assert.equal(text(await readBody(after303)), "GET end");
+      for (const method of ["GET", "POST"]) {
+        seen = [];
+        const e = await rejection(strict.request(method, `${base}/307`, {}, producer()));
+        assert.ok(e instanceof ResponseFailed && e.reasons[0].check(PageRedirect), method);
+        // (Deno.serve gives no body for a GET.)
+        assert.deepEqual(seen, [`${method} /307 ${method === "GET" ? "" : "body"}`]);
+      }
+    });
+  }),
 );
