@@ -30,115 +30,20 @@ import {
   randomChunks,
   rng,
 } from "../protocols/_framing_fakes.ts";
+import { Python, requireTwisted } from "./_python.ts";
 
-const PYTHON = "/usr/bin/python3";
 const HERE = new URL(".", import.meta.url).pathname;
-const TWISTED_MISSING = "python3-twisted is not installed: apt-get install -y python3-twisted";
 const SUBPROCESS_TIMEOUT_MS = 60_000;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
-// --- Subprocesses ---------------------------------------------------------------
-
-/** A Python child with a time limit: it is killed if it outlives `timeoutMs`. */
-class Python {
-  readonly child: Deno.ChildProcess;
-  readonly stderr: Promise<string>;
-  readonly status: Promise<Deno.CommandStatus>;
-  #stdout: ReadableStreamDefaultReader<string>;
-  #text = "";
-  #timer: ReturnType<typeof setTimeout>;
-  #timedOut = false;
-
-  constructor(args: string[], stdin: string | null, timeoutMs = SUBPROCESS_TIMEOUT_MS) {
-    const controller = new AbortController();
-    this.#timer = setTimeout(() => {
-      this.#timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      this.child = new Deno.Command(PYTHON, {
-        args,
-        cwd: HERE,
-        stdin: stdin === null ? "null" : "piped",
-        stdout: "piped",
-        stderr: "piped",
-        signal: controller.signal,
-      }).spawn();
-    } catch (error) {
-      clearTimeout(this.#timer);
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Error(`${TWISTED_MISSING} (${PYTHON} was not found)`);
-      }
-      throw error;
-    }
-    if (stdin !== null) {
-      const writer = this.child.stdin.getWriter();
-      writer.write(encoder.encode(stdin)).then(() => writer.close()).catch(() => {});
-    }
-    this.#stdout = this.child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    this.stderr = new Response(this.child.stderr).text();
-    this.status = this.child.status.finally(() => clearTimeout(this.#timer));
-  }
-
-  /** Kills the process unless it has already exited, and waits for it. */
-  async close(): Promise<void> {
-    try {
-      this.child.kill();
-    } catch {
-      // It has already exited.
-    }
-    await this.status;
-    await this.stderr;
-    await this.#stdout.cancel().catch(() => {});
-  }
-
-  /** The next line of standard output. */
-  async readLine(): Promise<string> {
-    while (!this.#text.includes("\n")) {
-      const { value, done } = await this.#stdout.read();
-      if (done) throw new Error(`The Python peer ended early:\n${await this.stderr}`);
-      this.#text += value;
-    }
-    const at = this.#text.indexOf("\n");
-    const line = this.#text.slice(0, at);
-    this.#text = this.#text.slice(at + 1);
-    return line;
-  }
-
-  /** The rest of standard output, once the process has exited successfully. */
-  async finish(): Promise<string> {
-    for (;;) {
-      const { value, done } = await this.#stdout.read();
-      if (done) break;
-      this.#text += value;
-    }
-    const status = await this.status;
-    const stderr = await this.stderr;
-    if (this.#timedOut) throw new Error(`The Python peer timed out:\n${stderr}`);
-    if (!status.success) throw new Error(`The Python peer failed (${status.code}):\n${stderr}`);
-    return this.#text;
-  }
-}
-
-let twistedChecked: Promise<void> | null = null;
-
-/** Fails (never skips) when Twisted cannot be imported by /usr/bin/python3. */
-function requireTwisted(): Promise<void> {
-  twistedChecked ??= (async () => {
-    const python = new Python(["-c", "import twisted.protocols.basic"], null, 30_000);
-    try {
-      await python.finish();
-    } catch (error) {
-      throw new Error(`${TWISTED_MISSING}\n${(error as Error).message}`);
-    }
-  })();
-  return twistedChecked;
-}
 
 async function runOracle<T>(job: unknown): Promise<T> {
   await requireTwisted();
-  const python = new Python([`${HERE}framing_oracle.py`], JSON.stringify(job));
+  const python = new Python(
+    [`${HERE}framing_oracle.py`],
+    JSON.stringify(job),
+    HERE,
+    SUBPROCESS_TIMEOUT_MS,
+  );
   return JSON.parse(await python.finish()) as T;
 }
 
@@ -287,7 +192,12 @@ for (const kind of ["line", "netstring", "int32"] as const) {
   Deno.test(`${twistedClass}: torsion sends to Twisted and parses its echo, byte for byte`, async () => {
     await requireTwisted();
     const messages = messagesFor(kind, "to twisted");
-    const python = new Python([`${HERE}framing_peer.py`, "server", kind], null);
+    const python = new Python(
+      [`${HERE}framing_peer.py`, "server", kind],
+      null,
+      HERE,
+      SUBPROCESS_TIMEOUT_MS,
+    );
     try {
       const port = Number(await python.readLine());
       assert.ok(port > 0, "the Twisted server printed its port");
@@ -341,6 +251,8 @@ for (const kind of ["line", "netstring", "int32"] as const) {
     const python = new Python(
       [`${HERE}framing_peer.py`, "client", kind, String(listening.getHost().port)],
       JSON.stringify({ messages: messages.map(hex) }),
+      HERE,
+      SUBPROCESS_TIMEOUT_MS,
     );
     try {
       const exited = python.status.then(() => null);
