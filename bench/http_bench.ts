@@ -106,34 +106,51 @@ console.log(`  Agent / fetch:          ${(agentRate / fetchRate).toFixed(2)}`);
 
 /** The child: downloads `url` with `client`, prints its RSS growth and time as JSON. */
 async function chunksClient(client: string, url: string, size: number): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const before = Deno.memoryUsage().rss;
-  let peak = before;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, Deno.memoryUsage().rss);
-  }, 5);
+  const stop = rssSampler();
   const start = performance.now();
   let body: Uint8Array;
   if (client === "fetch") body = await (await fetch(url)).bytes();
   else if (client === "getPage") body = await getPage(url);
   else body = await readBody(await new Agent(reactor).request("GET", url));
   const ms = performance.now() - start;
-  peak = Math.max(peak, Deno.memoryUsage().rss);
-  clearInterval(sampler);
+  const growth = stop();
   if (body.length !== size) throw new Error(`Got ${body.length} bytes, not ${size}`);
-  console.log(JSON.stringify({ growth: (peak - before) / 2 ** 20, ms }));
+  console.log(JSON.stringify({ growth, ms }));
 }
 
-/** Serves a chunked body of `size` one-byte chunks to every connection. */
-function oneByteChunkServer(size: number): { port: number; close(): Promise<void> } {
-  const one = new TextEncoder().encode("1\r\nx\r\n");
-  const wire = new Uint8Array(one.length * size);
-  for (let i = 0; i < size; i++) wire.set(one, i * one.length);
-  const head = new TextEncoder().encode(
-    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-  );
-  const tail = new TextEncoder().encode("0\r\n\r\n");
+/** Samples the process's RSS until stopped; returns the peak growth in MiB. */
+function rssSampler(): () => number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = Deno.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  }, 5);
+  return () => {
+    clearInterval(timer);
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+    return (peak - before) / 2 ** 20;
+  };
+}
+
+/** Runs this file again as a child with `args`; returns the JSON it prints. */
+async function runChild(args: string[]): Promise<{ growth: number; ms: number }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", new URL(import.meta.url).pathname, ...args],
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`The ${args[1]} client failed`);
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
+
+/**
+ * A raw TCP server on 127.0.0.1: reads each connection's request head, then
+ * lets `respond` write the answer, and closes the connection.
+ */
+function rawServer(
+  respond: (conn: Deno.Conn) => Promise<void>,
+): { port: number; close(): Promise<void> } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const served: Promise<void>[] = [];
   const accepting = (async () => {
@@ -147,9 +164,7 @@ function oneByteChunkServer(size: number): { port: number; close(): Promise<void
             if (n === null) return;
             request += String.fromCharCode(...buffer.subarray(0, n));
           }
-          for (const bytes of [head, wire, tail]) {
-            for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
-          }
+          await respond(conn);
         })().catch(() => {}).finally(() => {
           try {
             conn.close();
@@ -170,6 +185,22 @@ function oneByteChunkServer(size: number): { port: number; close(): Promise<void
   };
 }
 
+/** Serves a chunked body of `size` one-byte chunks to every connection. */
+function oneByteChunkServer(size: number): { port: number; close(): Promise<void> } {
+  const one = new TextEncoder().encode("1\r\nx\r\n");
+  const wire = new Uint8Array(one.length * size);
+  for (let i = 0; i < size; i++) wire.set(one, i * one.length);
+  const head = new TextEncoder().encode(
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+  );
+  const tail = new TextEncoder().encode("0\r\n\r\n");
+  return rawServer(async (conn) => {
+    for (const bytes of [head, wire, tail]) {
+      for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
+    }
+  });
+}
+
 const mib = (n: number): string => `${n.toFixed(1).padStart(6)} MiB`;
 for (const size of [1_000_000, 10_000_000]) {
   const server = oneByteChunkServer(size);
@@ -180,21 +211,7 @@ for (const size of [1_000_000, 10_000_000]) {
   );
   const growth: Record<string, number> = {};
   for (const client of ["readBody", "getPage", "fetch"]) {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--v8-flags=--expose-gc",
-        new URL(import.meta.url).pathname,
-        "--chunks-client",
-        client,
-        url,
-        String(size),
-      ],
-      stderr: "inherit",
-    }).output();
-    if (!output.success) throw new Error(`The ${client} client failed`);
-    const result = JSON.parse(new TextDecoder().decode(output.stdout));
+    const result = await runChild(["--chunks-client", client, url, String(size)]);
     growth[client] = result.growth;
     console.log(
       `  ${client.padEnd(9)} ${mib(result.growth)}  ${result.ms.toFixed(0).padStart(6)} ms`,
@@ -207,22 +224,6 @@ for (const size of [1_000_000, 10_000_000]) {
 // --- Big transfers -------------------------------------------------------------------
 
 const GiB = 2 ** 30;
-
-/** Samples the process's RSS until stopped; returns the peak growth in MiB. */
-function rssSampler(): () => number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const before = Deno.memoryUsage().rss;
-  let peak = before;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, Deno.memoryUsage().rss);
-  }, 5);
-  return () => {
-    clearInterval(timer);
-    peak = Math.max(peak, Deno.memoryUsage().rss);
-    return (peak - before) / 2 ** 20;
-  };
-}
 
 /** The child: one download or upload; prints its RSS growth and time as JSON. */
 async function transferClient(
@@ -276,61 +277,17 @@ function bigBodyServer(size: number): { port: number; close(): Promise<void> } {
   const head = new TextEncoder().encode(
     `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
   );
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const served: Promise<void>[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      served.push(
-        (async () => {
-          const buffer = new Uint8Array(16384);
-          let request = "";
-          while (!request.includes("\r\n\r\n")) {
-            const n = await conn.read(buffer);
-            if (n === null) return;
-            request += String.fromCharCode(...buffer.subarray(0, n));
-          }
-          for (let done = 0; done < head.length;) done += await conn.write(head.subarray(done));
-          for (let left = size; left > 0;) {
-            const piece = left >= block.length ? block : block.subarray(0, left);
-            left -= await conn.write(piece);
-          }
-        })().catch(() => {}).finally(() => {
-          try {
-            conn.close();
-          } catch {
-            // Closed by the client already.
-          }
-        }),
-      );
+  return rawServer(async (conn) => {
+    for (let done = 0; done < head.length;) done += await conn.write(head.subarray(done));
+    for (let left = size; left > 0;) {
+      const piece = left >= block.length ? block : block.subarray(0, left);
+      left -= await conn.write(piece);
     }
-  })();
-  return {
-    port: listener.addr.port,
-    async close() {
-      listener.close();
-      await accepting.catch(() => {});
-      await Promise.all(served);
-    },
-  };
+  });
 }
 
 async function runTransfer(client: string, url: string, file: string, size: number) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--v8-flags=--expose-gc",
-      new URL(import.meta.url).pathname,
-      "--transfer-client",
-      client,
-      url,
-      file,
-      String(size),
-    ],
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`The ${client} client failed`);
-  const result = JSON.parse(new TextDecoder().decode(output.stdout));
+  const result = await runChild(["--transfer-client", client, url, file, String(size)]);
   const rate = size / 2 ** 20 / (result.ms / 1000);
   return { ...result, rate };
 }
