@@ -4,6 +4,7 @@
 // localhost signed by the intermediate (so a client that trusts only the
 // root needs the intermediate sent to it), and a client certificate signed
 // by the root.
+import { issue, selfSignedCA, tempDirRemovedAtExit } from "./_openssl.ts";
 
 export interface TLSChainFixture {
   /** The directory holding every file below. */
@@ -22,73 +23,23 @@ export interface TLSChainFixture {
 
 let made: Promise<TLSChainFixture> | undefined;
 
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-
-// A key and a certificate for `name`, signed by `ca` with the extensions.
-async function issue(dir: string, name: string, cn: string, ca: string, ext: string) {
-  await openssl(dir, ["req", ...EC, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", cn]);
-  await Deno.writeTextFile(`${dir}/${name}.cnf`, ext);
-  await openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${ca}.pem`,
-    "-CAkey",
-    `${ca}.key`,
-    "-CAcreateserial",
-    "-out",
-    `${name}.pem`,
-    "-days",
-    "3650",
-    "-extfile",
-    `${name}.cnf`,
-  ]);
-}
-
 /** The fixture, made on first use. */
 export function tlsChainFixture(): Promise<TLSChainFixture> {
   made ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "torsion-tls-chain-" });
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(dir, { recursive: true });
-      } catch {
-        // already gone
-      }
-    });
-    await openssl(dir, [
-      "req",
-      "-x509",
-      ...EC,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      "3650",
-      "-subj",
-      "/CN=torsion test root",
-    ]);
+    const dir = await tempDirRemovedAtExit("torsion-tls-chain-");
+    await selfSignedCA(dir, "ca", "/CN=torsion test root");
     await issue(
       dir,
-      "int",
+      "int.key",
+      "int.pem",
       "/CN=torsion test intermediate",
       "ca",
       "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
     );
     await issue(
       dir,
-      "leaf",
+      "leaf.key",
+      "leaf.pem",
       "/CN=localhost",
       "int",
       "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n" +
@@ -96,7 +47,8 @@ export function tlsChainFixture(): Promise<TLSChainFixture> {
     );
     await issue(
       dir,
-      "client",
+      "client.key",
+      "client.pem",
       "/CN=torsion test client",
       "ca",
       "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
