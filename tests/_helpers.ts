@@ -12,3 +12,11 @@ export function within<T>(seconds: number, p: PromiseLike<T>, what: string): Pro
   });
   return Promise.race([Promise.resolve(p), guard]).finally(() => clearTimeout(timer));
 }
+
+/** A port on 127.0.0.1 that was free a moment ago, for a server the test does not start itself. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}

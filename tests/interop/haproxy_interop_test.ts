@@ -8,7 +8,7 @@
 //
 // A missing HAProxy is a failure, never a skip.
 import assert from "node:assert/strict";
-import { within } from "../_helpers.ts";
+import { freePort, within } from "../_helpers.ts";
 
 // Debian's path first: /usr/sbin is not on every user's PATH.
 const HAPROXY = (() => {
@@ -88,14 +88,6 @@ class Child {
     }
     await within(10, this.#done, "a child process to end");
   }
-}
-
-/** A port that was free a moment ago, for HAProxy's frontend. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** The HAProxy configuration the README shows, with this test's ports and paths. */

@@ -14,19 +14,12 @@ import {
 import { reactor } from "../../reactor/deno_reactor.ts";
 import { TCP4ClientEndpoint } from "../../reactor/endpoints.ts";
 import { tlsFixture } from "../reactor/_tls_fixture.ts";
-import { within } from "../_helpers.ts";
+import { freePort, within } from "../_helpers.ts";
 
 const TINYPROXY_MISSING = "tinyproxy is not installed: apt-get install -y tinyproxy";
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 // "user:pass", as tinyproxy's BasicAuth below has it.
 const AUTH = { "Proxy-Authorization": `Basic ${btoa("user:pass")}` };
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** tinyproxy in the foreground, its log collected until it is stopped. */
 class Tinyproxy {

@@ -3,17 +3,11 @@
 // the pid of the worker that accepted it.
 import assert from "node:assert/strict";
 import { Client, Runner } from "../../_runner.ts";
+import { freePort } from "../../_helpers.ts";
 import { _checkShareable, _workerArgs } from "../../../application/runner/workers.ts";
 import { DenoReactor } from "../../../reactor/deno_reactor.ts";
 
 const PROTOCOL = "tests/application/fixtures/pid_protocol.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 /** The pid of the worker that accepts a new connection. */
 async function whoServes(port: number): Promise<number> {

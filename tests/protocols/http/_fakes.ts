@@ -5,6 +5,8 @@
 import type { ProtocolLike } from "../../../protocols/mod.ts";
 import { type MemoryReactorClock, StringTransportWithDisconnection } from "../../../testing/mod.ts";
 
+export { freePort } from "../../_helpers.ts";
+
 const encoder = new TextEncoder();
 
 /** Runs `fn`, failing the test if it has not finished within `seconds`. */
@@ -156,13 +158,6 @@ export async function rejection(promise: PromiseLike<unknown>): Promise<unknown>
     return error;
   }
   throw new Error("Expected a failure");
-}
-
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
 }
 
 /** Connects the factory of the reactor's last connection attempt to a string transport. */
