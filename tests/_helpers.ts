@@ -20,3 +20,22 @@ export function freePort(): number {
   listener.close();
   return port;
 }
+
+/**
+ * Runs `run` and returns how far the process's RSS rose above its level
+ * before it, in MiB: the peak, sampled every 5 ms and once at the end. With
+ * `--v8-flags=--expose-gc`, garbage is collected first.
+ */
+export async function peakRSSGrowth(run: () => Promise<void>): Promise<number> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = Deno.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 5);
+  try {
+    await run();
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  } finally {
+    clearInterval(sampler);
+  }
+  return (peak - before) / 2 ** 20;
+}

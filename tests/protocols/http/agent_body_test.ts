@@ -18,6 +18,7 @@ import {
 import type { Consumer, PushProducer } from "../../../reactor/mod.ts";
 import { MemoryReactorClock } from "../../../testing/mod.ts";
 import { bounded, connectLast, withRawServer, withServer } from "./_fakes.ts";
+import { peakRSSGrowth } from "../../_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -464,11 +465,7 @@ Deno.test(
           controller.enqueue(piece);
         },
       });
-      (globalThis as { gc?: () => void }).gc?.();
-      const before = Deno.memoryUsage().rss;
-      let peak = before;
-      const sampler = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 5);
-      try {
+      const growth = await peakRSSGrowth(async () => {
         const response = await new Agent().request(
           "PUT",
           `${base}/`,
@@ -476,10 +473,7 @@ Deno.test(
           new FileBodyProducer(stream, { length: size }),
         );
         assert.equal(decoder.decode(await readBody(response)), String(size));
-      } finally {
-        clearInterval(sampler);
-      }
-      const growth = (Math.max(peak, Deno.memoryUsage().rss) - before) / 2 ** 20;
+      });
       assert.ok(growth < 96, `RSS grew by ${growth.toFixed(1)} MiB`);
     }), 60),
 );

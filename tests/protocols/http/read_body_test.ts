@@ -10,6 +10,7 @@ import {
   ResponseFailed,
 } from "../../../protocols/mod.ts";
 import { bounded, readRequest, readUntilEOF, rejection, withRawServer, write } from "./_fakes.ts";
+import { peakRSSGrowth } from "../../_helpers.ts";
 
 Deno.test(
   "Cancelling readBody() closes the connection in the middle of the body",
@@ -57,26 +58,15 @@ Deno.test(
     const count = 1_000_000;
     const wire = oneByteChunks(count);
     return withRawServer(oneByteChunkServer(wire), async (server) => {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const before = Deno.memoryUsage().rss;
-      let peak = before;
-      const sampler = setInterval(() => {
-        peak = Math.max(peak, Deno.memoryUsage().rss);
-      }, 5);
-      try {
+      const growth = await peakRSSGrowth(async () => {
         const body = await getPage(`${server.url}/`);
-        peak = Math.max(peak, Deno.memoryUsage().rss);
         assert.equal(body.length, count);
         assert.equal(body.byteOffset, 0);
         assert.equal(body.buffer.byteLength, count, "the body is an array of its own");
         assert.ok(body.every((b) => b === 0x78));
-      } finally {
-        clearInterval(sampler);
-      }
+      });
       // A view per chunk cost ~200 MiB here; one growing buffer costs a few.
       // A generous bound: bench/http_bench.ts has the precise figure.
-      const growth = (peak - before) / 2 ** 20;
       assert.ok(growth < 64, `RSS grew by ${growth.toFixed(1)} MiB`);
     });
   }, 60),
