@@ -301,6 +301,7 @@ function framingChart(r: Results): string | undefined {
 
 const SERVER_LABELS: Record<string, [string, Bar["kind"]]> = {
   torsion: ["torsion Protocol echo", "torsion"],
+  "torsion-borrow": ["torsion echo, borrowsData", "torsion"],
   raw: ["raw Deno read/write loop", "deno"],
   node: ["Node net", "node"],
   twisted: ["Twisted 22.4 Protocol echo", "twisted"],

@@ -125,6 +125,18 @@ export interface ProtocolLike {
   makeConnection(transport: Transport): void;
   /** Called with each chunk of bytes, in arbitrary sizes. */
   dataReceived(data: Uint8Array): void;
+  /**
+   * `true` if this protocol is done with each chunk when `dataReceived`
+   * returns: a stream transport then reads the next chunk into the same
+   * buffer instead of a fresh one, which saves allocating and zeroing a
+   * buffer per read (a bulk echo server then costs what a raw Deno
+   * read/write loop does). Copy (`data.slice()`) whatever must outlive the call. Writing the
+   * chunk is safe: the transport copies it, or for its own connection holds
+   * the next read until it is written. Unset, every chunk is the protocol's
+   * to keep. Read once, when reading starts. Not in Twisted, whose chunks
+   * are immutable `bytes`.
+   */
+  readonly borrowsData?: boolean;
   /** Called exactly once, when the connection is gone. */
   connectionLost(reason: Failure): void;
   /** Half-close: the peer will send no more. */

@@ -2,8 +2,8 @@
 // one run. Builds the C load generator with `cc`, starts each server in its
 // own process, and reads the server's CPU time from /proc (Linux only).
 //
-//   deno run -A bench/echo/run.ts [--seconds 5] [--only torsion,raw,node,twisted]
-//                                 [--rounds 1] [--json]
+//   deno run -A bench/echo/run.ts [--seconds 5] [--rounds 1] [--json]
+//       [--only torsion,torsion-borrow,raw,node,twisted]
 //
 // With --rounds N, every server runs N times, in a rotated order each round
 // (so none always goes first), and each column is the median of its runs.
@@ -11,7 +11,8 @@
 // bench/report.ts reads). Twisted's server runs where /usr/bin/python3 has it.
 //
 // Ping-pong: 50 connections, 64-byte messages, one in flight per connection.
-// Bulk: 4 connections each keeping 64 KiB writes in flight.
+// Bulk: 4 connections each keeping 64 KiB writes in flight. torsion-borrow is
+// the same echo protocol with `borrowsData` set (reads reuse one buffer).
 //
 //   deno run -A bench/echo/run.ts --workers [--seconds 5] [--rounds 3]
 //
@@ -37,6 +38,11 @@ interface Server {
 
 const servers: Server[] = [
   { name: "torsion", cmd: Deno.execPath(), args: ["run", "-A", `${here}torsion_server.ts`] },
+  {
+    name: "torsion-borrow",
+    cmd: Deno.execPath(),
+    args: ["run", "-A", `${here}torsion_server.ts`, "--borrow"],
+  },
   { name: "raw", cmd: Deno.execPath(), args: ["run", "-A", `${here}raw_deno_server.ts`] },
   { name: "node", cmd: "node", args: [`${here}node_server.mjs`] },
   { name: "twisted", cmd: "/usr/bin/python3", args: [`${here}twisted_server.py`] },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Failure } from "../../defer/mod.ts";
 import { ConnectionDone } from "../../reactor/connection_errors.ts";
-import type { Transport } from "../../reactor/interfaces.ts";
+import type { ProtocolLike, Transport } from "../../reactor/interfaces.ts";
 import { listenTCP } from "../../reactor/tcp.ts";
 import { type LogEvent, setLogSink } from "../../reactor/log.ts";
 import { within } from "../_helpers.ts";
@@ -238,4 +238,116 @@ Deno.test("StreamTransport: an exception in dataReceived goes to the log, with l
     /^Unhandled error in Object\.dataReceived\(\) on the connection with 127\.0\.0\.1:\d+$/,
   );
   assert.ok(events[0].error instanceof RangeError);
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
+
+/** Sends `data` on `conn` and shuts down its write side, while reading it all. */
+async function exchange(conn: Deno.Conn, data: Uint8Array): Promise<Uint8Array> {
+  const reading = readAll(conn);
+  for (let done = 0; done < data.length;) done += await conn.write(data.subarray(done));
+  await conn.closeWrite();
+  return await reading;
+}
+
+function assertSameBytes(got: Uint8Array, want: Uint8Array): void {
+  assert.equal(got.length, want.length);
+  assert.equal(want.findIndex((byte, i) => got[i] !== byte), -1, "the bytes differ");
+}
+
+Deno.test("StreamTransport: a protocol that borrows its data reads into one reused buffer, and what it writes arrives intact", async () => {
+  const buffers = new Set<ArrayBufferLike>();
+  const seen: Uint8Array[] = [];
+  const lost = Promise.withResolvers<Failure>();
+  class Tripler {
+    readonly borrowsData = true;
+    transport: Transport | null = null;
+    makeConnection(t: Transport): void {
+      this.transport = t;
+    }
+    dataReceived(data: Uint8Array): void {
+      buffers.add(data.buffer);
+      seen.push(data.slice());
+      // The first goes to the socket as it is, the read loop waiting for it;
+      // the next two are behind a write in flight, so they are copied.
+      this.transport!.write(data);
+      this.transport!.write(data);
+      this.transport!.writeSequence([data]);
+    }
+    connectionLost(reason: Failure): void {
+      lost.resolve(reason);
+    }
+  }
+  const port = listenTCP(0, { buildProtocol: () => new Tripler(), doStart() {}, doStop() {} }, {
+    interface: "127.0.0.1",
+  });
+  const sent = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 31 + (i >> 12)) & 0xff);
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: port.getHost().port });
+    let got: Uint8Array;
+    try {
+      got = await within(20, exchange(conn, sent), "the echo");
+    } finally {
+      conn.close();
+    }
+    assert.ok((await within(5, lost.promise, "the connection to end")).check(ConnectionDone));
+    assertSameBytes(concat(seen), sent);
+    assertSameBytes(got, concat(seen.flatMap((chunk) => [chunk, chunk, chunk])));
+    assert.ok(buffers.size * 2 < seen.length, `${seen.length} chunks in ${buffers.size} buffers`);
+  } finally {
+    await port.stopListening();
+  }
+});
+
+Deno.test("StreamTransport: a borrowed chunk written to another connection is copied there", async () => {
+  const sink = Promise.withResolvers<Transport>();
+  class Forwarder {
+    readonly borrowsData = true;
+    constructor(readonly other: Transport) {}
+    makeConnection(): void {}
+    dataReceived(data: Uint8Array): void {
+      this.other.write(data);
+    }
+    connectionLost(): void {
+      this.other.loseConnection();
+    }
+  }
+  // The first connection is the sink; the second forwards into it.
+  const factory = {
+    buildProtocol: (): ProtocolLike => ({
+      makeConnection: (t: Transport) => sink.resolve(t),
+      dataReceived() {},
+      connectionLost() {},
+    }),
+    doStart() {},
+    doStop() {},
+  };
+  const port = listenTCP(0, factory, { interface: "127.0.0.1" });
+  const sent = new Uint8Array(16 * 1024 * 1024).map((_, i) => (i * 17 + (i >> 10)) & 0xff);
+  try {
+    const out = await Deno.connect({ hostname: "127.0.0.1", port: port.getHost().port });
+    const other = await within(5, sink.promise, "the sink connection");
+    factory.buildProtocol = () => new Forwarder(other);
+    const into = await Deno.connect({ hostname: "127.0.0.1", port: port.getHost().port });
+    try {
+      // The sink is read only once everything has been sent, so its writes
+      // back up: the forwarded chunks wait in its queue while the borrowing
+      // connection reads on.
+      await within(20, exchange(into, sent), "the upload");
+      assertSameBytes(await within(20, readAll(out), "the forwarded bytes"), sent);
+    } finally {
+      into.close();
+      out.close();
+    }
+  } finally {
+    await port.stopListening();
+  }
 });
