@@ -63,7 +63,15 @@ export interface ConnectionHooks {
  * (`QUIESCENT`) or closes.
  */
 export class HTTP11ClientProtocol extends Protocol {
+  /**
+   * The parser keeps no view of a read chunk and the body gets copies, so
+   * the transport may read every chunk into the same buffer: a body of many
+   * small chunks then costs no buffer per read.
+   */
+  readonly borrowsData: boolean = true;
   readonly #hooks: ConnectionHooks;
+  // The buffer of the chunk being parsed, to tell its views from copies.
+  #fed: ArrayBufferLike | null = null;
   #state: ClientState = "QUIESCENT";
   #parser: HTTPResponseParser | null = null;
   #request: OutgoingRequest | null = null;
@@ -106,7 +114,10 @@ export class HTTP11ClientProtocol extends Protocol {
         if (code === 100) this.#sendWaitingBody();
       },
       head: (head) => this.#headReceived(head),
-      body: (data) => this.#body?.dataReceived(data),
+      // Large pieces are views of the read buffer, which the transport
+      // reuses (borrowsData): the body's reader gets its own copy. Small
+      // ones come gathered into a buffer of the parser's own.
+      body: (data) => this.#body?.dataReceived(data.buffer === this.#fed ? data.slice() : data),
       done: (rest, trailers) => this.#responseDone(rest, trailers),
     }, { method: request.method });
     const d = new Deferred<Response>(() => this.#cancel(d));
@@ -203,6 +214,7 @@ export class HTTP11ClientProtocol extends Protocol {
   }
 
   override dataReceived(data: Uint8Array): void {
+    this.#fed = data.buffer;
     const parser = this.#parser;
     if (parser === null) {
       // Bytes nobody asked for, on an idle connection: it cannot be trusted.

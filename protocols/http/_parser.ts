@@ -439,7 +439,9 @@ export class HTTPResponseParser {
       }
     }
     if (lf === -1) {
-      this.#pieces.push(data.subarray(pos));
+      // A copy: the parser keeps no view of a fed chunk once feed() returns,
+      // so its caller may reuse the buffer (a protocol with borrowsData).
+      this.#pieces.push(data.slice(pos));
       return data.length;
     }
     let line = this.#pieces.length === 0

@@ -41,7 +41,7 @@ export class ParseError extends Error {
     super(`${reason}: ${preview(data)}`);
     this.name = "ParseError";
     this.reason = reason;
-    this.data = data;
+    this.data = data.slice(); // its own copy: the data may be a reused read buffer
   }
 }
 
