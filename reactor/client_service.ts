@@ -13,7 +13,7 @@ import { maybeDeferred } from "../defer/helpers.ts";
 import type { Failure } from "../defer/failure.ts";
 import type { DelayedCall } from "../defer/time.ts";
 import { realTime } from "./_real_time.ts";
-import type { StreamClientEndpoint } from "./endpoints.ts";
+import type { StreamClientEndpoint } from "./stream_endpoint.ts";
 import type { Address, FactoryLike, ProtocolLike } from "./interfaces.ts";
 import { Logger } from "./log.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Deferred } from "../defer/deferred.ts";
-import type { StreamServerEndpoint } from "./endpoints.ts";
+import type { StreamServerEndpoint } from "./stream_endpoint.ts";
 import {
   HAProxyWrappingFactory,
   type HAProxyWrappingFactoryOptions,
