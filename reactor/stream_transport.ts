@@ -10,6 +10,7 @@ import { Failure } from "../defer/failure.ts";
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./connection_errors.ts";
 import type { Address, Producer, ProtocolLike, PushProducer, Transport } from "./interfaces.ts";
 import { Logger } from "./log.ts";
+import { _WriteQueue } from "./_write_queue.ts";
 
 const logger = new Logger("reactor");
 
@@ -31,24 +32,12 @@ const MAX_READ = 256 * 1024;
  * buffer cost about 7% of an echo round trip.
  */
 const MIN_ROOM = 512;
-/** Queued chunks are joined into writes of up to this many bytes. */
-const COALESCE_LIMIT = 128 * 1024;
 /**
  * Writes of up to this many bytes (or UTF-16 units, for a string) made while
- * a write is in flight are copied into a staging buffer instead of being
- * queued one by one: a million queued 25-byte strings each in its own
- * buffer cost about 500 MiB; staged, they cost what they weigh.
+ * a write is in flight are staged (see `_write_queue.ts`) instead of being
+ * queued one by one.
  */
 const STAGE_WRITE = 4 * 1024;
-/** The first staging buffer; each next one doubles, up to {@linkcode STAGE_MAX}. */
-const STAGE_MIN = 4 * 1024;
-/** The largest staging buffer. */
-const STAGE_MAX = 64 * 1024;
-/** Strings up to this long are staged by a loop rather than `encodeInto`. */
-const SHORT_STRING = 64;
-const EMPTY = new Uint8Array(0);
-
-const encoder = new TextEncoder();
 
 /**
  * The read buffer lent to a `dataReceived` that borrows its data, and the
@@ -183,19 +172,11 @@ export class StreamTransport implements Transport {
   #lentFree: (() => void) | undefined;
 
   // Writing.
-  #queue: Uint8Array[] = [];
-  #head = 0;
+  readonly #queue: _WriteQueue = new _WriteQueue();
   #queued = 0; // bytes queued and not yet fully written
   #writing = false; // the write pump is running
   #writeDisconnecting = false;
   #writeDisconnected = false;
-  // Staging: small writes made while the pump is busy are copied into
-  // #stage; the last queue entry is its open view #stage[#stageStart, #stageEnd)
-  // while #stageOpen, and grows in place with each staged write.
-  #stage: Uint8Array | undefined;
-  #stageStart = 0;
-  #stageEnd = 0;
-  #stageOpen = false;
 
   // The producer feeding this transport.
   #producer: Producer | undefined;
@@ -334,7 +315,7 @@ export class StreamTransport implements Transport {
       this.#enqueue(lent ? chunk.slice() : chunk);
     }
     this.#maybePauseProducer();
-    if (!this.#writing && this.#upgrade === undefined && this.#head < this.#queue.length) {
+    if (!this.#writing && this.#upgrade === undefined && !this.#queue.isEmpty) {
       this.#writing = true;
       this.#pump();
     }
@@ -342,68 +323,9 @@ export class StreamTransport implements Transport {
 
   /** Adds a non-empty chunk to the queue, staging it when a write is in flight. */
   #enqueue(data: Uint8Array | string): void {
-    if (this.#writing && data.length <= STAGE_WRITE) {
-      this.#stageWrite(data);
-      return;
-    }
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    this.#fillStagedView();
-    this.#closeStagedView();
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
-  }
-
-  /** Ends the open staged view: what is staged next starts a new queue entry. */
-  #closeStagedView(): void {
-    this.#stageOpen = false;
-    this.#stageStart = this.#stageEnd;
-  }
-
-  /** Copies a small chunk onto the end of the staging buffer. */
-  #stageWrite(data: Uint8Array | string): void {
-    // A string takes at most three bytes per UTF-16 unit.
-    const most = typeof data === "string" ? data.length * 3 : data.length;
-    let stage = this.#stage;
-    if (stage === undefined || stage.length - this.#stageEnd < most) {
-      let size = stage === undefined ? STAGE_MIN : Math.min(stage.length * 2, STAGE_MAX);
-      while (size < most) size *= 2;
-      this.#fillStagedView();
-      stage = this.#stage = new Uint8Array(size);
-      this.#stageStart = this.#stageEnd = 0;
-      this.#stageOpen = false;
-    }
-    let end = this.#stageEnd;
-    if (typeof data !== "string") {
-      stage.set(data, end);
-      end += data.length;
-    } else if (data.length <= SHORT_STRING) {
-      // Short strings, usually ASCII: a loop beats making a view for encodeInto.
-      let i = 0;
-      for (; i < data.length; i++) {
-        const code = data.charCodeAt(i);
-        if (code >= 0x80) break;
-        stage[end++] = code;
-      }
-      if (i < data.length) {
-        end += encoder.encodeInto(data.slice(i), stage.subarray(end)).written;
-      }
-    } else {
-      end += encoder.encodeInto(data, stage.subarray(end)).written;
-    }
-    this.#queued += end - this.#stageEnd;
-    this.#stageEnd = end;
-    if (!this.#stageOpen) {
-      // A slot for the open view, made when the pump takes it.
-      this.#queue.push(EMPTY);
-      this.#stageOpen = true;
-    }
-  }
-
-  /** Puts the open staged view, as it stands, into its queue slot. */
-  #fillStagedView(): void {
-    if (this.#stageOpen) {
-      this.#queue[this.#queue.length - 1] = this.#stage!.subarray(this.#stageStart, this.#stageEnd);
-    }
+    this.#queued += this.#writing && data.length <= STAGE_WRITE
+      ? this.#queue.stage(data)
+      : this.#queue.push(data);
   }
 
   #maybePauseProducer(): void {
@@ -414,42 +336,6 @@ export class StreamTransport implements Transport {
       this.#producerPaused = true;
       (this.#producer as PushProducer).pauseProducing();
     }
-  }
-
-  /** Takes the next chunk to write, joining small queued chunks. */
-  #take(): Uint8Array {
-    this.#fillStagedView();
-    const queue = this.#queue;
-    const start = this.#head;
-    const first = queue[start];
-    let end = start + 1;
-    let total = first.length;
-    while (end < queue.length && total + queue[end].length <= COALESCE_LIMIT) {
-      total += queue[end].length;
-      end++;
-    }
-    let chunk = first;
-    if (end - start > 1) {
-      chunk = new Uint8Array(total);
-      let offset = 0;
-      for (let i = start; i < end; i++) {
-        chunk.set(queue[i], offset);
-        offset += queue[i].length;
-      }
-    }
-    if (end === queue.length) {
-      queue.length = 0;
-      this.#head = 0;
-      // The pump has the open view: later staged bytes start a new one.
-      this.#closeStagedView();
-    } else if (end > 1024 && end * 2 > queue.length) {
-      queue.splice(0, end);
-      this.#head = 0;
-    } else {
-      for (let i = start; i < end; i++) queue[i] = undefined as unknown as Uint8Array;
-      this.#head = end;
-    }
-    return chunk;
   }
 
   /** Starts the pump unless it runs; it also acts on a drained queue. */
@@ -467,9 +353,9 @@ export class StreamTransport implements Transport {
     const conn = this.#conn;
     try {
       for (;;) {
-        while (this.#head < this.#queue.length) {
+        while (!this.#queue.isEmpty) {
           if (this.#upgrade !== undefined) return;
-          const chunk = this.#take();
+          const chunk = this.#queue.take();
           let written = await conn.write(chunk);
           while (written < chunk.length) {
             if (this.#closing) return;
@@ -480,7 +366,7 @@ export class StreamTransport implements Transport {
           this.#queued -= chunk.length;
         }
         // The queue has drained: let the staging buffer go.
-        this.#stage = undefined;
+        this.#queue.release();
         if (this.#closing || this.#upgrade !== undefined) return;
         if (this.#closeAfterFlush) {
           this.#closeNow(new Failure(new ConnectionDone()));
@@ -496,7 +382,7 @@ export class StreamTransport implements Transport {
             return;
           }
           if (this.#closing) return;
-          if (this.#head < this.#queue.length) continue;
+          if (!this.#queue.isEmpty) continue;
           // Nothing written: wait for the next write, unless the producer
           // has gone and the connection is waiting to close.
           if (this.#producer === undefined && (this.#disconnecting || this.#writeDisconnecting)) {
@@ -569,11 +455,7 @@ export class StreamTransport implements Transport {
       );
     }
     this.#upgrade = upgrade;
-    this.#fillStagedView();
-    this.#plaintext = this.#queue.slice(this.#head);
-    this.#queue = [];
-    this.#head = 0;
-    this.#closeStagedView();
+    this.#plaintext = this.#queue.takeAll();
   }
 
   /** Runs the upgrade asked for; `false` if the connection ended instead. */
@@ -829,11 +711,8 @@ export class StreamTransport implements Transport {
     if (this.#closing) return;
     this.#closing = true;
     this.#reason = reason;
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.clear();
     this.#queued = 0;
-    this.#stage = undefined;
-    this.#stageOpen = false;
     try {
       this.#conn.close();
     } catch {
