@@ -16,8 +16,12 @@
 //
 //   deno run -A bench/echo/run.ts --workers [--seconds 5] [--rounds 3]
 //
-// compares instead the runner's echo plugin with --workers 1 and --workers 2
-// (processes sharing the port through SO_REUSEPORT), ping-pong only.
+// compares instead the runner with --workers 1 and --workers 2 (processes
+// sharing the port through SO_REUSEPORT), ping-pong only, for two services:
+// the echo plugin, whose cost per message is so small that on 2 cores the
+// load generator's own CPU bounds what a second worker can add (about 1.2x
+// at best), and bench/echo/busy_echo.ts, served with `cli.ts run`, which
+// spends about 30 us of CPU per message, as a real handler does.
 const here = new URL(".", import.meta.url).pathname;
 const args = Deno.args;
 const seconds = Number(flag("--seconds") ?? 5);
@@ -109,6 +113,12 @@ async function load(loadgen: string, mode: string, port: number): Promise<Record
   return Object.fromEntries(text.split(" ").map((kv) => kv.split("=")));
 }
 
+/** What the workers comparison serves: the runner's arguments before --listen. */
+const SERVICES: ReadonlyArray<readonly [name: string, args: readonly string[]]> = [
+  ["echo plugin", ["echo"]],
+  ["busy_echo.ts (cli.ts run)", ["run", `${here}busy_echo.ts`]],
+];
+
 const loadgen = await build();
 
 if (args.includes("--workers")) {
@@ -116,8 +126,11 @@ if (args.includes("--workers")) {
   Deno.exit(0);
 }
 
-// The runner's echo plugin on a free port with `workers` processes.
-async function startRunner(workers: number): Promise<{ child: Deno.ChildProcess; port: number }> {
+// The runner serving `service` on a free port with `workers` processes.
+async function startRunner(
+  service: readonly string[],
+  workers: number,
+): Promise<{ child: Deno.ChildProcess; port: number }> {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
   probe.close();
@@ -128,7 +141,7 @@ async function startRunner(workers: number): Promise<{ child: Deno.ChildProcess;
       `${here}../../cli.ts`,
       "--log-level",
       "warn",
-      "echo",
+      ...service,
       "--listen",
       `tcp:${port}:interface=127.0.0.1:backlog=1024`,
       "--workers",
@@ -151,28 +164,30 @@ async function startRunner(workers: number): Promise<{ child: Deno.ChildProcess;
 
 async function compareWorkers(): Promise<void> {
   const counts = [1, 2];
-  const results = new Map<number, number[]>(counts.map((n) => [n, []]));
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? counts : [...counts].reverse();
-    for (const workers of order) {
-      const { child, port } = await startRunner(workers);
-      const pp = await load(loadgen, "pingpong", port);
-      child.kill("SIGTERM");
-      await child.status;
-      results.get(workers)!.push(Number(pp.rt_per_s));
+  console.log("| service | workers | round trips/s (median) | runs | vs 1 worker |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const [name, service] of SERVICES) {
+    const results = new Map<number, number[]>(counts.map((n) => [n, []]));
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? counts : [...counts].reverse();
+      for (const workers of order) {
+        const { child, port } = await startRunner(service, workers);
+        const pp = await load(loadgen, "pingpong", port);
+        child.kill("SIGTERM");
+        await child.status;
+        results.get(workers)!.push(Number(pp.rt_per_s));
+      }
     }
-  }
-  const one = median(results.get(1)!);
-  console.log("| workers | round trips/s (median) | runs | vs 1 worker |");
-  console.log("| --- | --- | --- | --- |");
-  for (const workers of counts) {
-    const runs = results.get(workers)!;
-    const rate = median(runs);
-    console.log(
-      `| ${workers} | ${rate.toFixed(0)} | ${runs.map((r) => r.toFixed(0)).join(", ")} | ${
-        (rate / one).toFixed(2)
-      }× |`,
-    );
+    const one = median(results.get(1)!);
+    for (const workers of counts) {
+      const runs = results.get(workers)!;
+      const rate = median(runs);
+      console.log(
+        `| ${name} | ${workers} | ${rate.toFixed(0)} | ${
+          runs.map((r) => r.toFixed(0)).join(", ")
+        } | ${(rate / one).toFixed(2)}× |`,
+      );
+    }
   }
 }
 
