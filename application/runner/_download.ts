@@ -38,6 +38,8 @@ export interface DownloadOptions {
   progress?(text: string): void;
   /** The terminal's width for the bar (default 80). */
   width?: number;
+  /** Stops the download (Ctrl-C): it fails with "Interrupted". */
+  signal?: AbortSignal;
 }
 
 /**
@@ -55,7 +57,19 @@ export async function download(url: string, options: DownloadOptions): Promise<n
   const agent = new RedirectAgent(new ContentDecoderAgent(new Agent(reactor)));
   const requested = agent.request("GET", url);
   if (timeout > 0) requested.addTimeout(timeout, reactor);
-  const response = await requested;
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const cancel = () => requested.cancel();
+  signal?.addEventListener("abort", cancel, { once: true });
+  let response: Response;
+  try {
+    response = await requested;
+  } catch (error) {
+    if (signal?.aborted) throw new Error("Interrupted", { cause: error });
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+  }
   if (response.code >= 400) {
     const body = await readBody(response, { maxSize: 65536 }).asPromise().catch(() =>
       new Uint8Array()
@@ -115,7 +129,7 @@ function receive(
   file: Deno.FsFile | undefined,
   bar: ProgressBar | undefined,
 ): Promise<number> {
-  const { reactor, timeout } = options;
+  const { reactor, timeout, signal } = options;
   const done = new Deferred<number>();
   let producer: ResponseBodyProducer | undefined;
   let received = 0;
@@ -206,5 +220,13 @@ function receive(
       }
     },
   });
+  if (signal !== undefined) {
+    const interrupt = () => fail(new Error("Interrupted"));
+    signal.addEventListener("abort", interrupt, { once: true });
+    done.addBoth((result) => {
+      signal.removeEventListener("abort", interrupt);
+      return result; // a Failure passed on stays a failure
+    });
+  }
   return done.asPromise();
 }

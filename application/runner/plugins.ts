@@ -77,6 +77,10 @@ class ChatService extends MultiService {
 // progress bar on a terminal) and stops the reactor; a failure to fetch is a
 // failure to start (exit code 1), reported as `get: URL: why`.
 class GetPage extends Service {
+  // Ctrl-C stops the download at once, instead of waiting out the grace
+  // period that lets a server's connections finish.
+  readonly #stop = new AbortController();
+
   constructor(
     readonly url: string,
     readonly timeout: number,
@@ -97,6 +101,7 @@ class GetPage extends Service {
       stdout: (bytes) => io.stdout(bytes),
       progress: io.progress === undefined ? undefined : (text) => io.progress!(text),
       width: _terminalWidth(),
+      signal: this.#stop.signal,
     }).then(
       () => {
         done.callback(undefined);
@@ -109,6 +114,11 @@ class GetPage extends Service {
       },
     );
     return done;
+  }
+
+  override stopService(): void {
+    this.#stop.abort();
+    super.stopService();
   }
 }
 

@@ -173,3 +173,53 @@ Deno.test("cli get asks for a compressed body and writes it decoded", async () =
     await server.shutdown();
   }
 });
+
+Deno.test("cli get -o: Ctrl-C stops the download at once and removes the partial file", async () => {
+  // A body that trickles: 64 KiB every 50 ms, announced as 64 MiB.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      pull: (controller) =>
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            controller.enqueue(new Uint8Array(64 * 1024));
+            resolve();
+          }, 50);
+        }),
+      cancel: () => clearTimeout(timer),
+    });
+    return new Response(body, { headers: { "content-length": String(64 * MiB) } });
+  });
+  const dir = await Deno.makeTempDir({ prefix: "torsion-get-" });
+  const path = `${dir}/slow.bin`;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", CLI, "get", "-o", path, `http://127.0.0.1:${server.addr.port}/`],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    // Wait until the download is under way.
+    for (let i = 0; i < 200; i++) {
+      const size = await Deno.stat(path).then((info) => info.size, () => 0);
+      if (size > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const started = performance.now();
+    child.kill("SIGINT");
+    const { code } = await child.status;
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(code, 1);
+    assert.ok(seconds < 3, `stopping took ${seconds.toFixed(1)} s (the grace period is 5 s)`);
+    assert.match(
+      await stderr,
+      /get: http:\/\/127\.0\.0\.1:\d+\/: Interrupted; the partial file .* was removed/,
+    );
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await server.shutdown();
+  }
+});
