@@ -6,6 +6,7 @@ import { clientFromString, serverFromString } from "../../reactor/endpoints.ts";
 import type { Connector, IPAddress, Transport } from "../../reactor/interfaces.ts";
 import { connectSSL, listenSSL, type TLSClientOptions } from "../../reactor/tls.ts";
 import { tlsFixture } from "./_tls_fixture.ts";
+import { type LogEvent, setLogSink } from "../../reactor/log.ts";
 import { within } from "../_helpers.ts";
 
 const LOOPBACK = { interface: "127.0.0.1" };
@@ -222,4 +223,33 @@ Deno.test("TLS half-close: loseWriteConnection sends close_notify; the peer can 
   } finally {
     await port.stopListening();
   }
+});
+
+Deno.test("a client that fails the TLS handshake loses only its own connection; the port serves the next", async () => {
+  const { ca, cert, key } = await tlsFixture();
+  const events: LogEvent[] = [];
+  const sink = setLogSink((_text, event) => events.push(event));
+  const server = serverFactory(() => Object.assign(new Recorder(), { echo: true }));
+  const port = reactor.listenSSL(0, server, { cert, key }, LOOPBACK);
+  const portNumber = (port.getHost() as IPAddress).port;
+  try {
+    // Plain text, then a reset, where a ClientHello should be: ten times.
+    for (let i = 0; i < 10; i++) {
+      const plain = await Deno.connect({ hostname: "127.0.0.1", port: portNumber });
+      await plain.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
+      plain.close();
+    }
+    const client = new Recorder();
+    reactor.connectSSL("127.0.0.1", portNumber, clientFactory(client), { caCerts: [ca] });
+    const t = await within(10, client.made.promise, "a TLS connection after the bad ones");
+    t.write("still here");
+    while (client.text() !== "still here") await new Promise((r) => setTimeout(r, 5));
+    t.loseConnection();
+    await within(5, client.lost.promise, "the close");
+  } finally {
+    setLogSink(sink);
+    await port.stopListening();
+  }
+  // Nothing was logged about the port failing to accept.
+  assert.deepEqual(events.filter((e) => /could not accept/.test(e.message)), []);
 });
