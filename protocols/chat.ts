@@ -287,6 +287,10 @@ export class ChatFactory extends ServerFactory<ChatProtocol> {
    * Roughly how many bytes of output may wait for one user who is not
    * reading before lines for them are dropped (see
    * {@linkcode ChatProtocol}). Applies to users who connect after a change.
+   * It bounds bursts too: when one user sends more than this at once (a
+   * large paste arrives in one read), even a reading user may miss the
+   * oldest of it, and is told so. Raise it for rooms that expect large
+   * pastes; each user who stops reading then costs that much more.
    */
   maxOutput: number = 32 * 1024;
   /** The protocol built per connection. */
