@@ -669,6 +669,50 @@ Deno.test("Deferred takes the result of an already-fired Deferred returned from 
     paused.unpause();
     assert.deepEqual(seen, ["expected"]);
   });
+
+  await t.step("the inner one's later callbacks run even when the outer is paused", () => {
+    const outer = new Deferred<number>();
+    const inner = new Deferred<number>();
+    const seen: [string, unknown][] = [];
+    outer.addCallback(() => inner);
+    outer.callback(0);
+    inner.addCallback((r) => {
+      seen.push(["inner", r]);
+    });
+    outer.pause();
+    inner.callback(5);
+    // The result went to the paused outer; the inner's own callback got
+    // what is left, at once. (Twisted 22.4 leaves it waiting until another
+    // callback is added to the inner one.)
+    assert.deepEqual(seen, [["inner", undefined]]);
+    outer.addCallback((r) => {
+      seen.push(["outer", r]);
+    });
+    assert.deepEqual(seen, [["inner", undefined]]);
+    outer.unpause();
+    assert.deepEqual(seen, [["inner", undefined], ["outer", 5]]);
+    // The inner one is done: a callback added now runs at once.
+    inner.addCallback((r) => {
+      seen.push(["inner again", r]);
+    });
+    assert.equal(seen.length, 3);
+    assert.deepEqual(seen[2], ["inner again", undefined]);
+  });
+
+  await t.step("a callback added to the inner one while the outer runs still runs", () => {
+    const outer = new Deferred<number>();
+    const inner = new Deferred<number>();
+    const seen: [string, unknown][] = [];
+    outer.addCallback(() => inner).addCallback((r) => {
+      seen.push(["outer", r]);
+      inner.addCallback((x) => {
+        seen.push(["added to inner", x]);
+      });
+    });
+    outer.callback(0);
+    inner.callback(7);
+    assert.deepEqual(seen, [["outer", 7], ["added to inner", undefined]]);
+  });
 });
 
 Deno.test("Deferred chains returned from callbacks are transitive", async (t) => {
