@@ -481,6 +481,19 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    const state = this.#state;
+    if ((state & (CALLED | WAITING)) === CALLED && state < PAUSE && this.#queue === null) {
+      // The result is here and nothing is queued before it: hand it over
+      // without going through the chain (what `await` of a fired Deferred
+      // does).
+      const result = this.#result;
+      if (!(result instanceof Failure)) {
+        return Promise.resolve(result as T).then(onFulfilled, onRejected);
+      }
+      delivered.add(result);
+      this.#handled();
+      return Promise.reject(result.value).then(onFulfilled, onRejected);
+    }
     return new Promise<T>((resolve, reject) => {
       this.#add(
         (result: unknown) => {
