@@ -82,7 +82,14 @@ let firedHook: (value: unknown) => Deferred<unknown>;
 let cancellerHook: (canceller: _Canceller) => Deferred<unknown>;
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return typeof (x as { then?: unknown } | null)?.then === "function";
+  try {
+    return typeof (x as { then?: unknown } | null)?.then === "function";
+  } catch {
+    // A `then` getter that throws: say yes, so that the caller adopts it
+    // with fromPromise(), which turns the error into a failure as a
+    // Promise turns it into a rejection.
+    return true;
+  }
 }
 
 /**
@@ -547,15 +554,22 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * so cancelling it fails it with {@linkcode CancelledError} at once and
    * ignores the promise's late answer.
    *
+   * A `then` that throws (or a `then` getter that does) fails the Deferred
+   * with what it threw, as a Promise resolved with such an object rejects.
+   *
    * @param promise Any PromiseLike.
    * @returns A Deferred of its value.
    */
   static fromPromise<T>(promise: PromiseLike<T>): Deferred<T> {
     const d = new Deferred<T>();
-    promise.then(
-      (value) => d.#settleLate(value),
-      (reason) => d.#settleLate(reason instanceof Failure ? reason : new Failure(reason)),
-    );
+    try {
+      promise.then(
+        (value) => d.#settleLate(value),
+        (reason) => d.#settleLate(reason instanceof Failure ? reason : new Failure(reason)),
+      );
+    } catch (error) {
+      d.#settleLate(error instanceof Failure ? error : new Failure(error));
+    }
     return d;
   }
 

@@ -1661,6 +1661,42 @@ Deno.test("Deferred.asPromise() hands the result over", async (t) => {
   );
 });
 
+Deno.test("a thenable whose then throws fails the chain instead of escaping it", async (t) => {
+  const hostile = {
+    "a then() that throws": () => ({
+      then(): never {
+        throw new RangeError("then() threw");
+      },
+    }),
+    "a then getter that throws": () => ({
+      get then(): never {
+        throw new RangeError("then() threw");
+      },
+    }),
+  };
+  for (const [name, make] of Object.entries(hostile)) {
+    await t.step(`returned from a callback: ${name}`, () => {
+      const d = new Deferred<number>();
+      const seen: unknown[] = [];
+      d.addCallback(make).addErrback((f) => {
+        seen.push(f.value);
+        return 1;
+      });
+      d.callback(0); // must not throw
+      assert.equal(seen.length, 1);
+      assert.ok(seen[0] instanceof RangeError);
+      // Not wedged: later callbacks still run at once.
+      d.addCallback((n) => seen.push(n));
+      assert.deepEqual(seen.slice(1), [1]);
+    });
+
+    await t.step(`given to fromPromise(): ${name}`, () => {
+      const d = Deferred.fromPromise(make() as unknown as PromiseLike<number>);
+      assert.ok(failureOf(d).value instanceof RangeError);
+    });
+  }
+});
+
 Deno.test("Deferred.fromPromise() follows a Promise", async (t) => {
   await t.step("a resolution", async () => {
     const p = Promise.resolve("value");

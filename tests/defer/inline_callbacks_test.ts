@@ -296,6 +296,27 @@ Deno.test("inlineCallbacks() waits on yielded PromiseLikes", async (t) => {
   });
 });
 
+Deno.test("inlineCallbacks() throws a thenable's own error back at the yield", () => {
+  const hostile = {
+    then(): never {
+      throw new RangeError("then() threw");
+    },
+  };
+  const f = inlineCallbacks(function* () {
+    try {
+      yield hostile;
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.ok(successOf(f()) instanceof RangeError);
+  const g = inlineCallbacks(function* () {
+    yield 1;
+    return hostile;
+  });
+  assert.ok(failureOf(g()).value instanceof RangeError);
+});
+
 Deno.test("inlineCallbacks() adopts a returned Deferred or PromiseLike", async (t) => {
   await t.step("an unfired Deferred", () => {
     const inner = new Deferred<string>();
