@@ -162,6 +162,26 @@ Deno.bench({
   },
 });
 
+// The everyday Deno form: an async function awaiting Deferreds that the
+// reactor fires later, against awaiting Promises (above).
+async function tenReactorDeferredAwaits(): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < 10; i++) {
+    const d = new Deferred<number>();
+    reactor.callFromThread(d.callback, i);
+    total += await d;
+  }
+  return total;
+}
+
+Deno.bench({
+  name: "async function: 10 awaits of Deferreds the reactor fires",
+  group: "10 waits on reactor events",
+  async fn() {
+    sink += await tenReactorDeferredAwaits();
+  },
+});
+
 // What making a Deferred costs, alone and fired: the floor under every chain,
 // beside the plain object it should cost no more than.
 let held: unknown = null;
