@@ -1,11 +1,13 @@
 // ProxyAgent through a real proxy, Debian's `tinyproxy`, started here on
 // loopback with a generated configuration: http requests in absolute form,
 // https through CONNECT tunnels with TLS to a Deno.serve HTTPS server inside,
-// Basic proxy authentication, and the proxy's refusals (407, 403, 500).
+// body producers sent through them, Basic proxy authentication, and the
+// proxy's refusals (407, 403, 500).
 //
 // A missing tinyproxy is a failure, never a skip.
 import assert from "node:assert/strict";
 import {
+  FileBodyProducer,
   ProxyAgent,
   readBody,
   type Response as HTTPResponse,
@@ -20,6 +22,34 @@ const TINYPROXY_MISSING = "tinyproxy is not installed: apt-get install -y tinypr
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 // "user:pass", as tinyproxy's BasicAuth below has it.
 const AUTH = { "Proxy-Authorization": `Basic ${btoa("user:pass")}` };
+
+/** `size` pseudo-random bytes, so a lost, doubled or moved piece shows. */
+function pattern(size: number, seed = 7): Uint8Array {
+  const data = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+    data[i] = x >> 16;
+  }
+  return data;
+}
+
+/** Where `actual` first differs from `expected` (-1 if nowhere, lengths aside). */
+function firstDifference(actual: Uint8Array, expected: Uint8Array): number {
+  for (let i = 0; i < actual.length; i++) if (actual[i] !== expected[i]) return i;
+  return -1;
+}
+
+/** A stream of `data` in pieces of `size` bytes. */
+function streamOf(data: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= data.length) return controller.close();
+      controller.enqueue(data.slice(offset, offset += size));
+    },
+  });
+}
 
 /** tinyproxy in the foreground, its log collected until it is stopped. */
 class Tinyproxy {
@@ -104,9 +134,24 @@ class Tinyproxy {
 Deno.test("ProxyAgent through tinyproxy: http, https tunnels, authentication, refusals", async (t) => {
   const { ca, cert, key } = await tlsFixture();
   const seen: string[] = [];
-  const handler = (request: Request): Response => {
+  // What the server received at /upload/...: its framing headers and body.
+  const uploads: {
+    contentLength: string | null;
+    transferEncoding: string | null;
+    body: Uint8Array;
+  }[] = [];
+  const handler = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     seen.push(`${url.protocol} ${request.method} ${url.pathname}${url.search}`);
+    if (url.pathname.startsWith("/upload/")) {
+      const body = new Uint8Array(await request.arrayBuffer());
+      uploads.push({
+        contentLength: request.headers.get("content-length"),
+        transferEncoding: request.headers.get("transfer-encoding"),
+        body,
+      });
+      return new Response(`received ${body.length}`);
+    }
     return new Response(
       `${url.protocol} ${url.pathname} ${request.headers.get("proxy-authorization")}`,
     );
@@ -148,6 +193,37 @@ Deno.test("ProxyAgent through tinyproxy: http, https tunnels, authentication, re
       );
       assert.equal(text(await readBody(post)), "https: /form null");
       assert.equal(seen.at(-1), "https: POST /form");
+    });
+
+    await t.step("https: body producers through a tunnel, Content-Length or chunked", async () => {
+      const small = pattern(1000);
+      const large = pattern(4 * 2 ** 20 + 7);
+      const cases = [
+        ["bytes", small, new FileBodyProducer(small, { readSize: 100 }), "1000", null],
+        ["stream", small, new FileBodyProducer(streamOf(small, 333)), null, "chunked"],
+        ["large-bytes", large, new FileBodyProducer(large), String(large.length), null],
+        ["large-stream", large, new FileBodyProducer(streamOf(large, 65536)), null, "chunked"],
+      ] as const;
+      for (const [name, data, producer, contentLength, transferEncoding] of cases) {
+        const response = await agent.request(
+          "POST",
+          `https://localhost:${https.addr.port}/upload/${name}`,
+          {},
+          producer,
+        );
+        assert.equal(response.code, 200, name);
+        assert.equal(text(await readBody(response)), `received ${data.length}`, name);
+        assert.equal(seen.at(-1), `https: POST /upload/${name}`);
+        const upload = uploads.at(-1)!;
+        assert.equal(upload.contentLength, contentLength, name);
+        assert.equal(upload.transferEncoding, transferEncoding, name);
+        assert.equal(upload.body.length, data.length, name);
+        const at = firstDifference(upload.body, data);
+        assert.equal(at, -1, `${name}: the byte at ${at} differs`);
+      }
+      // Through the pooled tunnel the step above opened to localhost.
+      const tunnels = proxy.log.match(/Request \(file descriptor \d+\): CONNECT localhost:\d+/g);
+      assert.equal(tunnels?.length, 1, proxy.log);
     });
 
     await t.step(

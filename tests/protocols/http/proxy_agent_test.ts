@@ -1,15 +1,19 @@
 // ProxyAgent against a small proxy written here: absolute-form http requests,
 // CONNECT tunnels with TLS to a Deno.serve HTTPS server, refused tunnels,
-// a proxy that hangs up, a pooled tunnel reused. The same agent against
-// Debian's tinyproxy is in tests/interop/proxy_interop_test.ts.
+// a proxy that hangs up, a pooled tunnel reused, body producers sent through
+// a tunnel. The same agent against Debian's tinyproxy is in
+// tests/interop/proxy_interop_test.ts.
 import assert from "node:assert/strict";
 import {
+  type BodyProducer,
+  FileBodyProducer,
   getPage,
   ProxyAgent,
   readBody,
   RedirectAgent,
   ResponseFailed,
   TunnelError,
+  UNKNOWN_LENGTH,
 } from "../../../protocols/mod.ts";
 import { reactor } from "../../../reactor/deno_reactor.ts";
 import { TCP4ClientEndpoint } from "../../../reactor/endpoints.ts";
@@ -143,6 +147,235 @@ Deno.test(
       await origin.shutdown();
     }
   }),
+);
+
+/** What the HTTPS server inside a tunnel received. */
+interface Upload {
+  method: string;
+  path: string;
+  contentLength: string | null;
+  transferEncoding: string | null;
+  body: Uint8Array;
+}
+
+/**
+ * Runs `fn` with a ProxyAgent whose https requests go through the proxy
+ * above to a Deno.serve HTTPS server; the server keeps each request body it
+ * reads whole in `uploads`. Its handler waits for `read` (if given) before
+ * reading a body.
+ */
+async function withTunnelledUploads(
+  fn: (agent: ProxyAgent, url: string, uploads: Upload[], heads: string[]) => Promise<void>,
+  read?: Promise<void>,
+): Promise<void> {
+  const { ca, cert, key } = await tlsFixture();
+  const uploads: Upload[] = [];
+  const origin = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, cert, key, onListen() {} },
+    async (request) => {
+      await read;
+      const body = new Uint8Array(await request.arrayBuffer());
+      uploads.push({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        contentLength: request.headers.get("content-length"),
+        transferEncoding: request.headers.get("transfer-encoding"),
+        body,
+      });
+      return new Response(`received ${body.length}`);
+    },
+  );
+  const heads: string[] = [];
+  try {
+    await withRawServer(proxy(() => ({ tunnel: origin.addr.port }), heads), async (server) => {
+      const agent = new ProxyAgent(endpointTo(server.port), reactor, {
+        tlsOptions: { caCerts: [ca] },
+        pool: true,
+      });
+      try {
+        await fn(agent, `https://localhost:${origin.addr.port}`, uploads, heads);
+      } finally {
+        await agent.pool.closeCachedConnections();
+      }
+    });
+  } finally {
+    await origin.shutdown();
+  }
+}
+
+/** `size` pseudo-random bytes, so a lost, doubled or moved piece shows. */
+function pattern(size: number, seed = 7): Uint8Array {
+  const data = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+    data[i] = x >> 16;
+  }
+  return data;
+}
+
+/** A stream of `data` in pieces of `size` bytes. */
+function streamOf(data: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= data.length) return controller.close();
+      controller.enqueue(data.slice(offset, offset += size));
+    },
+  });
+}
+
+/**
+ * Where `actual` first differs from `expected` repeated (-1 if nowhere): a
+ * large body compared without a diff of megabytes.
+ */
+function firstDifference(actual: Uint8Array, expected: Uint8Array): number {
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i % expected.length]) return i;
+  }
+  return -1;
+}
+
+/** `producer`, counting the times the connection paused and resumed it. */
+function counted(producer: BodyProducer): BodyProducer & { pauses: number; resumes: number } {
+  return {
+    pauses: 0,
+    resumes: 0,
+    get length() {
+      return producer.length;
+    },
+    startProducing: (consumer) => producer.startProducing(consumer),
+    pauseProducing() {
+      this.pauses++;
+      producer.pauseProducing();
+    },
+    resumeProducing() {
+      this.resumes++;
+      producer.resumeProducing();
+    },
+    stopProducing: () => producer.stopProducing(),
+  };
+}
+
+Deno.test(
+  "ProxyAgent sends a body producer through a tunnel: Content-Length when known, else chunked",
+  bounded(() =>
+    withTunnelledUploads(async (agent, url, uploads, heads) => {
+      // Every byte value, and what would end a chunked body if it were not framed.
+      const data = new Uint8Array([...pattern(1000), ...new TextEncoder().encode("0\r\n\r\n")]);
+      for (let i = 0; i < 256; i++) data[i] = i;
+      const post = async (path: string, body: BodyProducer) => {
+        const response = await agent.request("POST", `${url}${path}`, {}, body);
+        assert.equal(response.code, 200);
+        assert.equal(text(await readBody(response)), `received ${data.length}`);
+        return uploads.at(-1)!;
+      };
+
+      const bytes = new FileBodyProducer(data, { readSize: 100 });
+      assert.equal(bytes.length, data.length);
+      assert.deepEqual(await post("/bytes", bytes), {
+        method: "POST",
+        path: "/bytes",
+        contentLength: String(data.length),
+        transferEncoding: null,
+        body: data,
+      });
+
+      const stream = new FileBodyProducer(streamOf(data, 333));
+      assert.equal(stream.length, UNKNOWN_LENGTH);
+      assert.deepEqual(await post("/stream", stream), {
+        method: "POST",
+        path: "/stream",
+        contentLength: null,
+        transferEncoding: "chunked",
+        body: data,
+      });
+
+      const sized = new FileBodyProducer(streamOf(data, 333), { length: data.length });
+      assert.deepEqual(await post("/sized", sized), {
+        method: "POST",
+        path: "/sized",
+        contentLength: String(data.length),
+        transferEncoding: null,
+        body: data,
+      });
+
+      // All three through one tunnel, the proxy seeing only its CONNECT.
+      assert.equal(uploads.length, 3);
+      assert.equal(heads.length, 1);
+      assert.match(heads[0], /^CONNECT localhost:\d+ HTTP\/1\.1\r\n/);
+    })
+  ),
+);
+
+Deno.test(
+  "ProxyAgent sends 4 MiB producer bodies through a tunnel intact, paused by the connection",
+  bounded(() =>
+    withTunnelledUploads(async (agent, url, uploads) => {
+      const data = pattern(4 * 2 ** 20 + 7);
+      for (
+        const [name, producer, contentLength, transferEncoding] of [
+          ["bytes", new FileBodyProducer(data), String(data.length), null],
+          ["stream", new FileBodyProducer(streamOf(data, 65536)), null, "chunked"],
+        ] as const
+      ) {
+        const body = counted(producer);
+        const response = await agent.request("PUT", `${url}/${name}`, {}, body);
+        assert.equal(text(await readBody(response)), `received ${data.length}`, name);
+        const upload = uploads.at(-1)!;
+        assert.equal(upload.path, `/${name}`);
+        assert.equal(upload.contentLength, contentLength, name);
+        assert.equal(upload.transferEncoding, transferEncoding, name);
+        assert.equal(upload.body.length, data.length, name);
+        const at = firstDifference(upload.body, data);
+        assert.equal(at, -1, `${name}: the byte at ${at} differs`);
+        // The body did not fit the connection's buffer: it was paused and resumed.
+        assert.ok(body.pauses > 0, `${name}: never paused`);
+        assert.ok(body.resumes > 0, `${name}: never resumed`);
+      }
+    }), 30),
+);
+
+Deno.test(
+  "ProxyAgent keeps a producer paused while the server inside the tunnel does not read",
+  bounded(async () => {
+    let release!: () => void;
+    const read = new Promise<void>((resolve) => (release = resolve));
+    await withTunnelledUploads(async (agent, url, uploads) => {
+      const total = 64 * 2 ** 20;
+      const piece = pattern(65536);
+      let produced = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (produced >= total) return controller.close();
+          produced += piece.length;
+          controller.enqueue(piece);
+        },
+      }, { highWaterMark: 0 });
+      const body = counted(new FileBodyProducer(stream));
+      const response = agent.request("PUT", `${url}/held`, {}, body).asPromise();
+      response.catch(() => {}); // Awaited below, unless an assertion fails first.
+      try {
+        // Until the connection's, the sockets' and the proxy's buffers are
+        // full, then no further.
+        let last = -1;
+        while (produced === 0 || produced !== last) {
+          last = produced;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.ok(body.pauses > 0, "never paused");
+        assert.ok(produced < total / 2, `${produced} bytes produced while the server did not read`);
+      } finally {
+        release();
+      }
+      assert.equal(text(await readBody(await response)), `received ${total}`);
+      assert.equal(uploads[0].body.length, total);
+      assert.equal(uploads[0].transferEncoding, "chunked");
+      const at = firstDifference(uploads[0].body, piece);
+      assert.equal(at, -1, `the byte at ${at} differs`);
+      assert.ok(body.resumes > 0);
+    }, read);
+  }, 60),
 );
 
 Deno.test(
