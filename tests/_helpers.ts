@@ -39,3 +39,37 @@ export async function peakRSSGrowth(run: () => Promise<void>): Promise<number> {
   }
   return (peak - before) / 2 ** 20;
 }
+
+/** `size` pseudo-random bytes, so a lost, doubled or moved piece shows. */
+export function pattern(size: number, seed = 7): Uint8Array {
+  const data = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+    data[i] = x >> 16;
+  }
+  return data;
+}
+
+/** A stream of `data` in pieces of `size` bytes. */
+export function streamOf(data: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= data.length) return controller.close();
+      controller.enqueue(data.slice(offset, offset += size));
+    },
+  });
+}
+
+/**
+ * Where `actual` first differs from `expected`, repeated as often as it takes
+ * (-1 if nowhere; lengths are for the caller to compare): a large body
+ * checked without a diff of megabytes.
+ */
+export function firstDifference(actual: Uint8Array, expected: Uint8Array): number {
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i % expected.length]) return i;
+  }
+  return -1;
+}

@@ -16,40 +16,12 @@ import {
 import { reactor } from "../../reactor/deno_reactor.ts";
 import { TCP4ClientEndpoint } from "../../reactor/endpoints.ts";
 import { tlsFixture } from "../reactor/_tls_fixture.ts";
-import { freePort, within } from "../_helpers.ts";
+import { firstDifference, freePort, pattern, streamOf, within } from "../_helpers.ts";
 
 const TINYPROXY_MISSING = "tinyproxy is not installed: apt-get install -y tinyproxy";
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 // "user:pass", as tinyproxy's BasicAuth below has it.
 const AUTH = { "Proxy-Authorization": `Basic ${btoa("user:pass")}` };
-
-/** `size` pseudo-random bytes, so a lost, doubled or moved piece shows. */
-function pattern(size: number, seed = 7): Uint8Array {
-  const data = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
-    data[i] = x >> 16;
-  }
-  return data;
-}
-
-/** Where `actual` first differs from `expected` (-1 if nowhere, lengths aside). */
-function firstDifference(actual: Uint8Array, expected: Uint8Array): number {
-  for (let i = 0; i < actual.length; i++) if (actual[i] !== expected[i]) return i;
-  return -1;
-}
-
-/** A stream of `data` in pieces of `size` bytes. */
-function streamOf(data: Uint8Array, size: number): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (offset >= data.length) return controller.close();
-      controller.enqueue(data.slice(offset, offset += size));
-    },
-  });
-}
 
 /** tinyproxy in the foreground, its log collected until it is stopped. */
 class Tinyproxy {

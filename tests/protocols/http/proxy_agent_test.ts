@@ -28,6 +28,7 @@ import {
   withServer,
   write,
 } from "./_fakes.ts";
+import { firstDifference, pattern, streamOf } from "../../_helpers.ts";
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -201,39 +202,6 @@ async function withTunnelledUploads(
   } finally {
     await origin.shutdown();
   }
-}
-
-/** `size` pseudo-random bytes, so a lost, doubled or moved piece shows. */
-function pattern(size: number, seed = 7): Uint8Array {
-  const data = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
-    data[i] = x >> 16;
-  }
-  return data;
-}
-
-/** A stream of `data` in pieces of `size` bytes. */
-function streamOf(data: Uint8Array, size: number): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (offset >= data.length) return controller.close();
-      controller.enqueue(data.slice(offset, offset += size));
-    },
-  });
-}
-
-/**
- * Where `actual` first differs from `expected` repeated (-1 if nowhere): a
- * large body compared without a diff of megabytes.
- */
-function firstDifference(actual: Uint8Array, expected: Uint8Array): number {
-  for (let i = 0; i < actual.length; i++) {
-    if (actual[i] !== expected[i % expected.length]) return i;
-  }
-  return -1;
 }
 
 /** `producer`, counting the times the connection paused and resumed it. */
